@@ -1,0 +1,44 @@
+"""Named domain errors. They know nothing of HTTP; ``api/`` maps them to statuses in one table."""
+
+from __future__ import annotations
+
+
+class RuralError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+
+class ValidationError(RuralError):
+    """Input that breaks a domain rule. Names the field and the value received."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+class InvalidCodeError(ValidationError):
+    """A division code that is not a valid 12-digit statistical code."""
+
+
+class NotFoundError(RuralError):
+    """The object asked for does not exist."""
+
+
+class PermissionDeniedError(RuralError):
+    """The caller may not do this to that unit."""
+
+
+class ConflictError(RuralError):
+    """The write conflicts with the current state (stale version, duplicate, bad transition)."""
+
+
+class InvalidTransitionError(ConflictError):
+    """A status change that the lifecycle does not allow."""
+
+
+class DemoDataError(RuralError):
+    """The demo generator refuses a database that holds real (non-demo) data."""
+
+
+class RulesError(RuralError):
+    """A rules data file that does not validate. The message names the file and the entry."""
