@@ -238,3 +238,14 @@ class ChangeAction(LabeledEnum):
     STATUS = ("status", "状态变更")
     DELETE = ("delete", "删除")
     IMPORT = ("import", "导入")
+
+
+class ChainBreakKind(LabeledEnum):
+    """Where the garbage chain (户分类、村收集、镇转运、县处理) breaks; found by the chain audit."""
+
+    VILLAGE_NO_POINT = ("village_no_point", "村无正常运行的收集点")
+    POINT_NO_STATION = ("point_no_station", "收集点未接入正常运行的转运站")
+    STATION_OVERLOADED = ("station_overloaded", "转运站超负荷")
+    MIXED_TRANSPORT = ("mixed_transport", "混装混运(设施不接收该类别)")
+    FACILITY_DOWN = ("facility_down", "设施故障/停运")
+    UNBALANCED = ("unbalanced", "上下游重量不平衡")

@@ -1,0 +1,1 @@
+"""Sub-commands of ``rural``, one module per area, registered in ``rural.cli``."""
