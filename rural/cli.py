@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from rural import migrate
+from rural.commands.importing import export_app, import_app
 from rural.db import engine_from_settings
 from rural.errors import RuralError
 from rural.settings import Settings, get_settings
@@ -28,6 +29,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 
 console = Console()
 err_console = Console(stderr=True)
