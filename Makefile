@@ -37,8 +37,9 @@ lint: $(STAMP) ## ruff lint and format check (never edits)
 typecheck: $(STAMP) ## mypy
 	$(BIN)/mypy
 
-heads: $(STAMP) ## fail unless the migrations have exactly one head
+heads: $(STAMP) ## fail unless the migrations have exactly one head and match the models
 	$(BIN)/rural db heads --check
+	$(BIN)/rural db check
 
 check: lint typecheck heads test ## lint, format check, types, single Alembic head, tests (never edits)
 

@@ -149,6 +149,26 @@ def db_heads(
         raise typer.Exit(code=1)
 
 
+@db_app.command("check")
+def db_check() -> None:
+    """Exit 1 when the models and the migrations disagree (checked on a scratch SQLite file)."""
+    import tempfile
+    from pathlib import Path
+
+    from rural.db import make_engine
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'check.db'}")
+        migrate.upgrade(engine)
+        changes = migrate.pending_model_changes(engine)
+        engine.dispose()
+    if changes:
+        for change in changes:
+            err_console.print(f"model differs from migrations: {change}")
+        raise typer.Exit(code=1)
+    console.print("models and migrations agree")
+
+
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's current revision."""

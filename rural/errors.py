@@ -20,6 +20,36 @@ class InvalidCodeError(ValidationError):
     """A division code that is not a valid 12-digit statistical code."""
 
 
+class ImportRowError(ValidationError):
+    """A bad row of an imported file; names the file, the row (as the user sees it), the field
+    and the value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str,
+        row: int | None = None,
+        field: str | None = None,
+        value: object = None,
+    ) -> None:
+        super().__init__(message, field=field, value=value)
+        self.file = file
+        self.row = row
+
+
+class GisFileError(ValidationError):
+    """A GIS file that cannot be used as it is (unreadable, unsupported, wrong geometry)."""
+
+
+class CrsError(GisFileError):
+    """A CRS that is missing, misspelled or unknown."""
+
+
+class CoordinateError(GisFileError):
+    """Coordinates outside China, or with x and y swapped."""
+
+
 class NotFoundError(RuralError):
     """The object asked for does not exist."""
 
@@ -30,6 +60,14 @@ class PermissionDeniedError(RuralError):
 
 class ConflictError(RuralError):
     """The write conflicts with the current state (stale version, duplicate, bad transition)."""
+
+
+class StaleVersionError(ConflictError):
+    """The object changed since the caller read it (optimistic concurrency)."""
+
+    def __init__(self, message: str, *, current_version: int | None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
 
 
 class InvalidTransitionError(ConflictError):

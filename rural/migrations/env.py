@@ -5,6 +5,7 @@ from sqlalchemy import Connection
 
 import rural.models  # noqa: F401  (registers every table)
 from rural.db import make_engine
+from rural.migrate import include_object
 from rural.models import metadata
 
 config = context.config
@@ -13,13 +14,8 @@ config = context.config
 def _include_object(
     _obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Skip PostGIS's own tables, and PostgreSQL-only GiST indexes on other databases."""
-    if type_ == "table" and reflected and compare_to is None:
-        return False
     dialect = context.get_context().dialect.name
-    return not (
-        type_ == "index" and name and name.endswith("_geom_gist") and dialect != "postgresql"
-    )
+    return include_object(dialect, name, type_, reflected, compare_to)
 
 
 def _run(connection: Connection) -> None:
