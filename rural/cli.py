@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from rural import migrate
+from rural.commands import divisions as _divisions  # noqa: F401 (registers commands)
 from rural.commands.importing import export_app, import_app
 from rural.db import engine_from_settings
 from rural.errors import RuralError
