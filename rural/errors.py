@@ -58,6 +58,22 @@ class PermissionDeniedError(RuralError):
     """The caller may not do this to that unit."""
 
 
+class AuthenticationError(RuralError):
+    """The caller is not signed in, or the credentials are wrong, expired or revoked."""
+
+
+class RateLimitedError(RuralError):
+    """Too many attempts (failed logins, public requests) in the current window."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class VersionRequiredError(RuralError):
+    """An update that does not say which version of the object it changes."""
+
+
 class ConflictError(RuralError):
     """The write conflicts with the current state (stale version, duplicate, bad transition)."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/rural.db"
+PLACEHOLDER_SECRET = "changethis"  # noqa: S105 (refused outside development)
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,32 @@ class Settings(BaseSettings):
     )
     tianditu_key: str = Field(default="", description="Tianditu tk key (secret, never logged)")
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    secret_key: SecretStr = Field(
+        default=SecretStr(PLACEHOLDER_SECRET),
+        description="signs API tokens (secret, never logged); must be set outside development",
+    )
+    access_token_minutes: int = Field(default=480, ge=1, description="API bearer token lifetime")
+    session_hours: int = Field(default=12, ge=1, description="page login session lifetime")
+    security_log_retention_days: int = Field(default=180, ge=1)
+    login_max_failures: int = Field(default=5, ge=1, description="per user name per window")
+    login_max_failures_per_ip: int = Field(default=30, ge=1, description="per address per window")
+    login_window_minutes: int = Field(default=15, ge=1)
+    public_requests_per_minute: int = Field(
+        default=60, ge=1, description="public board requests per address per minute"
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment != "development" and (
+            self.secret_key.get_secret_value() in ("", PLACEHOLDER_SECRET)
+            or len(self.secret_key.get_secret_value()) < 32
+        ):
+            msg = (
+                f"RURAL_SECRET_KEY must be set to a random value of at least 32 characters"
+                f" when RURAL_ENVIRONMENT is {self.environment!r}"
+            )
+            raise ValueError(msg)
+        return self
 
 
 @lru_cache(maxsize=1)

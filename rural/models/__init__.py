@@ -17,6 +17,13 @@ from rural.models.garbage import (
 from rural.models.households import PERSONAL_FIELDS, Household, HouseholdToilet, ToiletState
 from rural.models.people import User
 from rural.models.problems import Problem, ProblemPhoto
+from rural.models.security import (
+    PersonalAccessToken,
+    RateCounter,
+    SecurityEvent,
+    SecurityEventKind,
+    WebSession,
+)
 from rural.models.sewage import (
     EffluentSample,
     RepairRequest,
@@ -39,10 +46,14 @@ __all__ = [
     "EffluentSample",
     "Household",
     "HouseholdToilet",
+    "PersonalAccessToken",
     "Problem",
     "ProblemPhoto",
     "PublicToilet",
+    "RateCounter",
     "RepairRequest",
+    "SecurityEvent",
+    "SecurityEventKind",
     "SewageConnection",
     "SewageFacility",
     "SewageInspection",
@@ -56,5 +67,6 @@ __all__ = [
     "UnitCrosswalk",
     "UnitSuccessor",
     "User",
+    "WebSession",
     "metadata",
 ]
