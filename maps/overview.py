@@ -17,7 +17,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Figure, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from maps.assets import Assets, localize, render_page
@@ -228,6 +228,8 @@ def build_overview_map(
     figure = m.get_root()
     assert isinstance(figure, Figure)  # folium.Map always sits in a Figure
     figure.title = escape_text(title)
+    # No favicon request: a saved map makes none at all, a served one no 404.
+    figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
     if bounds is not None:
         m.fit_bounds(bounds)
 
