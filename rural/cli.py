@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from rural import migrate
 from rural.commands import divisions as _divisions  # noqa: F401 (registers commands)
+from rural.commands import ledgers as _ledgers  # registers `import ledger`
 from rural.commands.importing import export_app, import_app
 from rural.db import engine_from_settings
 from rural.errors import RuralError
@@ -32,6 +33,7 @@ db_app = typer.Typer(help="Database schema: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.command("template")(_ledgers.template)
 
 console = Console()
 err_console = Console(stderr=True)
