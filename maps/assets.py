@@ -245,7 +245,11 @@ def localize(m: folium.Map, assets: Assets) -> folium.Map:
                 Element(_inline_js(file)) if assets.is_inline else JavascriptLink(assets.url(file)),
             )
         )
-    for index, (name, element) in enumerate(entries):
+    # ... but after the charset declaration, which browsers look for in the first 1024 bytes.
+    first = 1 if "meta_http" in header._children else 0
+    if first:
+        header.add_child(header._children["meta_http"], name="meta_http", index=0)
+    for index, (name, element) in enumerate(entries, start=first):
         header.add_child(element, name=name, index=index)
     return m
 

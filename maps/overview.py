@@ -109,7 +109,7 @@ def _town_properties(row: Mapping[Hashable, Any]) -> dict[str, object]:
 
 
 class _PageChrome(MacroElement):
-    """Title bar with the 示例数据 badge, the legend, fonts, and a plain attribution prefix."""
+    """Title bar with the 示例数据 badge, legend, fonts, metric scale, plain attribution."""
 
     _template = Template(
         """
@@ -157,6 +157,8 @@ class _PageChrome(MacroElement):
 
         {% macro script(this, kwargs) %}
             {{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix|tojson }});
+            L.control.scale({imperial: false, position: "bottomright"})
+                .addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -222,7 +224,7 @@ def build_overview_map(
         zoom_start=4 if bounds is None else 11,
         tiles=None,
         maxZoom=MAX_ZOOM,  # with tiles=None folium drops max_zoom: pass Leaflet's option
-        control_scale=True,
+        control_scale=False,  # a metric-only scale is added with the page chrome
         prefer_canvas=False,  # SVG paths: one element per feature
     )
     figure = m.get_root()
@@ -243,11 +245,14 @@ def build_overview_map(
         name=VILLAGE_LAYER_NAME,
         style_function=lambda feature: styles[feature["id"]],
         highlight_function=lambda _feature: {"weight": 3, "color": "#0b3d91", "fillOpacity": 0.9},
+        # folium checks the fields against the first feature: no features, no tooltip.
         tooltip=folium.GeoJsonTooltip(
             fields=[key for key, _ in VILLAGE_TOOLTIP],
             aliases=[label for _, label in VILLAGE_TOOLTIP],
             sticky=True,
-        ),
+        )
+        if len(village_frame)
+        else None,
     ).add_to(m)
 
     folium.GeoJson(

@@ -6,6 +6,7 @@ and run nothing, and no request leaves the test server (or, for a saved file, th
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -173,6 +174,8 @@ def test_overview_map_draws_everything_and_stays_on_the_server(
         legend = page.locator("#rural-legend").inner_text()
         for label in ("无害化卫生厕所普及率", "≥ 95%", "< 50%", "无数据"):
             assert label in legend
+        scale = page.locator(".leaflet-control-scale").inner_text()
+        assert re.fullmatch(r"\d+ k?m", scale.strip()), scale  # metric only
         layers = page.locator(".leaflet-control-layers").inner_text()
         assert "村 · 无害化卫生厕所普及率" in layers
         assert "乡镇界" in layers

@@ -132,6 +132,8 @@ def test_folium_popup_is_refused_because_it_needs_jquery() -> None:
 
 def test_inline_page_embeds_leaflet_and_its_images() -> None:
     html = render_page(_plain_map(), assets=Assets.inline())
+    # Browsers only look for the charset in the first 1024 bytes: it comes before the library.
+    assert html.index("charset=UTF-8") < 1024
     assert "<script src=" not in html
     assert '<link rel="stylesheet"' not in html
     leaflet_js = (asset_files()["leaflet/1.9.3/leaflet.js"].source).read_text(encoding="utf-8")
