@@ -71,6 +71,7 @@ def test_gcj02_inverse_is_vectorised_and_exact() -> None:
     glon, glat = from_cgcs2000_xy(lon, lat, GCJ02)
     lon2, lat2 = to_cgcs2000_xy(glon, glat, GCJ02)
     assert np.max(np.abs(lon2 - lon)) < 1e-7
+    assert np.max(np.abs(lat2 - lat)) < 1e-7
 
 
 @pytest.mark.parametrize(
@@ -124,7 +125,8 @@ def test_gauss_kruger_round_trip_is_exact() -> None:
     assert np.max(np.abs(back_lat - lat)) < 1e-9
     # Same as PROJ directly.
     px, py = Transformer.from_crs(CGCS2000, crs, always_xy=True).transform(lon, lat)
-    assert np.allclose(px, x) and np.allclose(py, y)
+    assert np.allclose(px, x)
+    assert np.allclose(py, y)
 
 
 @pytest.mark.parametrize(

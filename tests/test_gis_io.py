@@ -1,4 +1,4 @@
-"""Reading GIS files: the encoding rule over a corpus the suite builds, zips, GeoJSON, GeoPackage."""
+"""Reading GIS files: the encoding rule over a corpus the suite builds; zip, GeoJSON, GeoPackage."""
 
 from __future__ import annotations
 
