@@ -159,6 +159,12 @@ class _PageChrome(MacroElement):
             {{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix|tojson }});
             L.control.scale({imperial: false, position: "bottomright"})
                 .addTo({{ this._parent.get_name() }});
+            {%- if this.bounds %}
+            // No zoom animation: the map is ready, and stays put, once the page has loaded.
+            {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {
+                animate: false, paddingTopLeft: [20, 60], paddingBottomRight: [20, 20]
+            });
+            {%- endif %}
         {% endmacro %}
         """
     )
@@ -171,6 +177,7 @@ class _PageChrome(MacroElement):
         legend_title: str,
         legend: list[tuple[str, str]],
         notes: list[str],
+        bounds: list[list[float]] | None,
     ) -> None:
         super().__init__()
         self._name = "RuralPageChrome"
@@ -184,6 +191,7 @@ class _PageChrome(MacroElement):
         self.font_stack = FONT_STACK
         # Leaflet's default prefix is a link with a flag; keep the credit, drop the link.
         self.prefix = "Leaflet"
+        self.bounds = bounds
 
 
 def _bounds(frames: list[gpd.GeoDataFrame]) -> list[list[float]] | None:
@@ -232,8 +240,6 @@ def build_overview_map(
     figure.title = escape_text(title)
     # No favicon request: a saved map makes none at all, a served one no 404.
     figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
-    if bounds is not None:
-        m.fit_bounds(bounds)
 
     # Feature ids are row numbers: the style of each village is worked out here, in Python.
     styles = {
@@ -265,7 +271,12 @@ def build_overview_map(
     missing = len(villages) - len(village_frame)
     notes = [f"{missing} 个村无边界数据，未上图"] if missing else []
     _PageChrome(
-        title=title, demo=demo, legend_title=RATE_TITLE, legend=classes.legend(), notes=notes
+        title=title,
+        demo=demo,
+        legend_title=RATE_TITLE,
+        legend=classes.legend(),
+        notes=notes,
+        bounds=bounds,
     ).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return localize(m, assets)
