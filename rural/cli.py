@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from rural import migrate
+from rural.commands import boundaries as _boundaries  # noqa: F401 (registers commands)
 from rural.commands import divisions as _divisions  # noqa: F401 (registers commands)
 from rural.commands import ledgers as _ledgers  # registers `import ledger`
 from rural.commands.importing import export_app, import_app
