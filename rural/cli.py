@@ -19,6 +19,7 @@ from rural import migrate
 from rural.commands import boundaries as _boundaries  # noqa: F401 (registers commands)
 from rural.commands import divisions as _divisions  # noqa: F401 (registers commands)
 from rural.commands import ledgers as _ledgers  # registers `import ledger`
+from rural.commands.checks import check_app
 from rural.commands.importing import export_app, import_app
 from rural.db import engine_from_settings
 from rural.errors import RuralError
@@ -34,6 +35,7 @@ db_app = typer.Typer(help="Database schema: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(check_app, name="check")
 app.command("template")(_ledgers.template)
 
 console = Console()
