@@ -1,0 +1,299 @@
+"""The REST API in process: registries with ETag / If-Match, scope, masking, the error table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.errors import ERROR_TABLE, lookup
+from rural.errors import (
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    StaleVersionError,
+    ValidationError,
+    VersionRequiredError,
+)
+from rural.models import ChangeLog, SecurityEvent, StatusChange
+from tests.apiworld import (
+    HOUSEHOLDER,
+    ID_NUMBER,
+    PHONE,
+    VILLAGE_A1,
+    VILLAGE_A2,
+    World,
+    change_count,
+    copy_world,
+    count,
+)
+
+
+@pytest.fixture
+def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
+    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
+    yield world
+    world.engine.dispose()
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(world.settings)) as test_client:
+        yield test_client
+
+
+def test_detail_has_an_etag_and_status_change_needs_if_match(
+    world: World, client: TestClient
+) -> None:
+    headers = world.bearer("cadre_a")
+    point = world.inside.ids["collection_point"]
+    got = client.get(f"/api/collection-points/{point}", headers=headers)
+    assert got.status_code == 200
+    assert got.headers["etag"] == '"1"'
+    body = {"to_status": "fault", "note": "桶破损"}
+    url = f"/api/collection-points/{point}/status"
+    before = change_count(world.engine)
+    missing = client.post(url, json=body, headers=headers)
+    assert missing.status_code == 428
+    assert missing.json()["error"] == "version_required"
+    done = client.post(url, json=body, headers={**headers, "If-Match": got.headers["etag"]})
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "fault"
+    assert done.headers["etag"] == '"2"'
+    stale = client.post(
+        url, json={"to_status": "operating"}, headers={**headers, "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    assert stale.json()["current_version"] == 2
+    assert stale.headers["etag"] == '"2"'
+    assert change_count(world.engine) == before + 1
+    assert count(world.engine, StatusChange) == 1
+
+
+def test_an_invalid_transition_is_409_and_writes_nothing(world: World, client: TestClient) -> None:
+    headers = {**world.bearer("cadre_a"), "If-Match": '"1"'}
+    point = world.inside.ids["collection_point"]
+    response = client.post(
+        f"/api/collection-points/{point}/status", json={"to_status": "building"}, headers=headers
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == "invalid_transition"
+    assert count(world.engine, StatusChange) == 0
+
+
+def test_out_of_scope_is_refused_and_security_logged(world: World, client: TestClient) -> None:
+    headers = {**world.bearer("cadre_a"), "If-Match": '"1"'}
+    other = world.outside.ids["collection_point"]
+    response = client.post(
+        f"/api/collection-points/{other}/status", json={"to_status": "fault"}, headers=headers
+    )
+    assert response.status_code == 403
+    assert count(world.engine, StatusChange) == 0
+    refused = count(world.engine, SecurityEvent, SecurityEvent.kind == "refused")
+    assert refused == 1
+    assert client.get(f"/api/collection-points/{other}", headers=headers).status_code == 403
+
+
+def test_list_is_limited_to_scope_and_filtered(world: World, client: TestClient) -> None:
+    headers = world.bearer("official_a")
+    listed = client.get("/api/collection-points", headers=headers).json()
+    assert listed["total"] == 1
+    assert {i["village_code"] for i in listed["items"]} == {VILLAGE_A1}
+    assert (
+        client.get("/api/collection-points", params={"status": "fault"}, headers=headers).json()[
+            "total"
+        ]
+        == 0
+    )
+    assert (
+        client.get(
+            "/api/collection-points", params={"unit": "331129000000"}, headers=headers
+        ).status_code
+        == 403
+    )
+    bad = client.get("/api/collection-points", params={"status": "broken"}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "status"
+
+
+@pytest.mark.parametrize(
+    ("username", "visible"),
+    [("cadre_a", True), ("admin_a", True), ("reviewer_a", False), ("field_a", False)],
+)
+def test_personal_fields_are_masked_by_role(
+    world: World, client: TestClient, username: str, visible: bool
+) -> None:
+    household = world.inside.ids["household"]
+    response = client.get(f"/api/households/{household}", headers=world.bearer(username))
+    if username == "reviewer_a" or username == "field_a":
+        # reviewers and field staff may view households but not personal data
+        assert response.status_code == 200, response.text
+    record = response.json()
+    if visible:
+        assert (record["householder"], record["id_number"], record["phone"]) == (
+            HOUSEHOLDER,
+            ID_NUMBER,
+            PHONE,
+        )
+    else:
+        assert record["householder"] == "王**"
+        assert record["id_number"] == "331128********1234"
+        assert record["phone"] == "138****5678"
+        assert HOUSEHOLDER not in response.text
+        assert ID_NUMBER not in response.text
+
+
+def test_create_names_the_bad_field_and_logs_the_change(world: World, client: TestClient) -> None:
+    headers = world.bearer("cadre_a")
+    body = {
+        "village_code": VILLAGE_A1,
+        "name": "新收集点",
+        "kind": "point",
+        "status": "building",
+        "lon": 119.01,
+        "lat": 28.02,
+    }
+    before = change_count(world.engine)
+    created = client.post("/api/collection-points", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.headers["etag"] == '"1"'
+    assert created.json()["lon"] == pytest.approx(119.01)
+    assert change_count(world.engine) == before + 1
+    for field, value, status in [
+        ("kind", "dumpster", 422),
+        ("lat", 95.0, 422),
+        ("village_code", "331128101299", 422),  # well-formed, no such unit
+        ("village_code", "12345", 422),
+        ("village_code", VILLAGE_A2, 403),  # a neighbour village: out of the cadre's scope
+    ]:
+        response = client.post(
+            "/api/collection-points", json={**body, field: value}, headers=headers
+        )
+        assert response.status_code == status, (field, response.text)
+        if status == 422:
+            assert response.json()["field"] == field, response.json()
+    assert change_count(world.engine) == before + 1
+
+
+def test_patch_edits_fields_with_if_match(world: World, client: TestClient) -> None:
+    headers = world.bearer("cadre_a")
+    toilet = world.inside.ids["public_toilet"]
+    url = f"/api/public-toilets/{toilet}"
+    assert client.patch(url, json={"name": "新公厕"}, headers=headers).status_code == 428
+    ok = client.patch(url, json={"name": "新公厕"}, headers={**headers, "If-Match": '"1"'})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["name"] == "新公厕"
+    assert ok.headers["etag"] == '"2"'
+    stale = client.patch(url, json={"name": "再改"}, headers={**headers, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    cleared = client.patch(url, json={"name": None}, headers={**headers, "If-Match": '"2"'})
+    assert cleared.status_code == 422
+    assert cleared.json()["field"] == "name"
+    unknown = client.patch(url, json={"colour": "red"}, headers={**headers, "If-Match": '"2"'})
+    assert unknown.status_code == 422
+    history = client.get(f"/api/changes/public_toilet/{toilet}", headers=headers).json()
+    assert [h["action"] for h in history] == ["update"]
+    assert history[0]["old"]["name"] == "村委公厕"
+
+
+def test_change_log_masks_personal_values(world: World, client: TestClient) -> None:
+    body = {
+        "code": VILLAGE_A1 + "777",
+        "village_code": VILLAGE_A1,
+        "householder": "李四",
+        "id_number": "331128198001011111",
+        "phone": "13700001111",
+    }
+    created = client.post("/api/households", json=body, headers=world.bearer("cadre_a"))
+    assert created.status_code == 201, created.text
+    household = created.json()["id"]
+    duplicate = client.post("/api/households", json=body, headers=world.bearer("cadre_a"))
+    assert duplicate.status_code == 409
+    own = client.get(f"/api/changes/household/{household}", headers=world.bearer("cadre_a"))
+    assert own.json()[0]["new"]["householder"] == "李四"
+    reviewer = client.get(f"/api/changes/household/{household}", headers=world.bearer("reviewer_a"))
+    assert reviewer.status_code == 200
+    assert reviewer.json()[0]["new"]["householder"] == "李*"
+    assert "13700001111" not in reviewer.text
+    by_user = client.get("/api/users/cadre_a/changes", headers=world.bearer("admin_a"))
+    assert by_user.status_code == 200
+    assert "李四" not in by_user.text
+    assert (
+        client.get("/api/users/admin_a/changes", headers=world.bearer("cadre_a")).status_code == 403
+    )
+
+
+def test_units_and_villages_as_geojson(world: World, client: TestClient) -> None:
+    headers = world.bearer("official_a")
+    villages = client.get("/api/units/331128101000/villages", headers=headers)
+    assert villages.status_code == 200
+    assert villages.headers["content-type"].startswith("application/geo+json")
+    names = [f["properties"]["name"] for f in villages.json()["features"]]
+    assert names == ["王家村", "李家村"]
+    assert villages.json()["features"][0]["geometry"]["type"] == "MultiPolygon"
+    assert client.get("/api/units/331128000000", headers=headers).status_code == 403
+    listed = client.get("/api/units", headers=headers).json()
+    assert [u["code"] for u in listed["items"]] == ["331128101000", VILLAGE_A1, VILLAGE_A2]
+
+
+def test_bad_input_is_a_4xx_naming_the_field(world: World, client: TestClient) -> None:
+    headers = world.bearer("admin_a")
+    for url in ("/api/collection-points/0", "/api/collection-points/99999999999999999999"):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["field"] == "object_id"
+    assert client.get("/api/collection-points/424242", headers=headers).status_code == 404
+    broken = client.post(
+        "/api/collection-points",
+        content=b"{not json",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 422
+    nan = client.post(
+        "/api/collection-points",
+        content=b'{"village_code": "331128101201", "name": "x", "kind": "point",'
+        b' "status": "building", "frequency_per_week": NaN}',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert nan.status_code == 422
+    huge = client.post(
+        "/api/households",
+        json={"code": "x1", "village_code": VILLAGE_A1, "members": 10**30},
+        headers=headers,
+    )
+    assert huge.status_code == 422
+    assert huge.json()["field"] == "members"
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (StaleVersionError("x", current_version=3), 412),
+        (VersionRequiredError("x"), 428),
+        (InvalidTransitionError("x"), 409),
+        (NotFoundError("x"), 404),
+        (PermissionDeniedError("x"), 403),
+        (RateLimitedError("x", retry_after=5), 429),
+        (ValidationError("x", field="f"), 422),
+    ],
+)
+def test_the_one_error_table(error: Exception, status: int) -> None:
+    assert lookup(error)[0] == status  # type: ignore[arg-type]
+    classes = [cls for cls, _, _ in ERROR_TABLE]
+    # most specific first: no class comes after one of its own base classes
+    for i, cls in enumerate(classes):
+        assert not any(issubclass(cls, earlier) for earlier in classes[:i]), cls
+
+
+def test_change_log_rows_are_append_only(world: World) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError, match="append-only"), world.engine.begin() as conn:
+        conn.execute(text("UPDATE change_log SET actor = 'x'"))
+    with pytest.raises(IntegrityError, match="append-only"), world.engine.begin() as conn:
+        conn.execute(text("DELETE FROM change_log"))
+    assert count(world.engine, ChangeLog) > 0
