@@ -21,6 +21,7 @@ from rural.commands import divisions as _divisions  # noqa: F401 (registers comm
 from rural.commands import ledgers as _ledgers  # registers `import ledger`
 from rural.commands.checks import check_app
 from rural.commands.importing import export_app, import_app
+from rural.commands.users import security_app, user_app
 from rural.db import engine_from_settings
 from rural.errors import RuralError
 from rural.settings import Settings, get_settings
@@ -36,6 +37,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(check_app, name="check")
+app.add_typer(user_app, name="user")
+app.add_typer(security_app, name="security")
 app.command("template")(_ledgers.template)
 
 console = Console()
