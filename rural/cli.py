@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from rural import migrate
 from rural.commands import boundaries as _boundaries  # noqa: F401 (registers commands)
 from rural.commands import divisions as _divisions  # noqa: F401 (registers commands)
+from rural.commands import export as _export  # registers `export gpkg|xlsx|geojson`, `import gpkg`
 from rural.commands import ledgers as _ledgers  # registers `import ledger`
 from rural.commands.checks import check_app
 from rural.commands.importing import export_app, import_app
@@ -40,6 +41,7 @@ app.add_typer(check_app, name="check")
 app.add_typer(user_app, name="user")
 app.add_typer(security_app, name="security")
 app.command("template")(_ledgers.template)
+app.command("backup")(_export.backup_command)
 
 console = Console()
 err_console = Console(stderr=True)

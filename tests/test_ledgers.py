@@ -14,8 +14,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, SQLModel
 
-from rural import clock
-from rural.db import write_session
+from rural import clock, migrate
+from rural.db import make_engine, write_session
 from rural.enums import (
     ChainNodeKind,
     ChangeAction,
@@ -277,8 +277,7 @@ def all_counts(engine: Engine) -> dict[str, int]:
         }
 
 
-@pytest.fixture
-def county(engine: Engine) -> Engine:
+def add_units(engine: Engine) -> Engine:
     """A county with one town, two villages and a natural village."""
     with write_session(engine) as session:
         add_unit_chain(session=session, county_code=COUNTY)
@@ -287,6 +286,23 @@ def county(engine: Engine) -> Engine:
         add_unit(session=session, code=V2, name="西村")
         add_unit(session=session, code=NATURAL, name="东村一组")
     return engine
+
+
+@pytest.fixture
+def county(engine: Engine) -> Engine:
+    return add_units(engine)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The county with every sample ledger imported; shared by tests that write nothing."""
+    folder = tmp_path_factory.mktemp("loaded")
+    engine = make_engine(f"sqlite:///{folder / 'rural.db'}")
+    migrate.upgrade(engine)
+    add_units(engine)
+    load_up_to(engine, folder, "")
+    yield engine
+    engine.dispose()
 
 
 def load_up_to(engine: Engine, tmp_path: Path, last: str) -> None:
@@ -367,26 +383,23 @@ EXPECTED_TABLE = {
 }
 
 
-@pytest.mark.parametrize("name", list(SAMPLES))
-def test_kind_imports_and_reimport_changes_nothing(
-    tmp_path: Path, county: Engine, name: str
-) -> None:
-    load_up_to(county, tmp_path, name)
-    rows = SAMPLES[name]
-    model = EXPECTED_TABLE[name]
-    before_logs = count(county, ChangeLog)
-    first = import_rows(county, tmp_path, name, rows)
-    assert (first.created, first.updated, first.unchanged) == (len(rows), 0, 0)
-    assert count(county, model) == len(rows)
-    assert count(county, ChangeLog) == before_logs + len(rows)
-    counts = all_counts(county)
-    again = import_rows(county, tmp_path, name, rows)
-    assert (again.created, again.updated, again.unchanged, again.changed) == (0, 0, len(rows), 0)
-    assert all_counts(county) == counts
+def test_every_kind_imports_and_reimport_changes_nothing(tmp_path: Path, county: Engine) -> None:
+    for name, rows in SAMPLES.items():
+        model = EXPECTED_TABLE[name]
+        before_logs = count(county, ChangeLog)
+        first = import_rows(county, tmp_path, name, rows)
+        assert (first.created, first.updated, first.unchanged) == (len(rows), 0, 0), name
+        assert count(county, model) == len(rows), name
+        assert count(county, ChangeLog) == before_logs + len(rows), name
+        counts = all_counts(county)
+        again = import_rows(county, tmp_path, name, rows)
+        assert (again.created, again.updated, again.unchanged) == (0, 0, len(rows)), name
+        assert again.changed == 0
+        assert all_counts(county) == counts, name
 
 
-def test_imported_values(tmp_path: Path, county: Engine) -> None:
-    load_up_to(county, tmp_path, "")
+def test_imported_values(loaded: Engine) -> None:
+    county = loaded
     with Session(county) as s:
         h1 = s.scalars(select(Household).where(Household.code == H1)).one()
         assert (h1.householder, h1.id_number, h1.members, h1.resident) == (
@@ -575,24 +588,24 @@ BAD_CASES: list[tuple[str, list[dict[str, Any]], list[tuple[int, str, Any, str]]
 )
 def test_bad_rows_are_reported_and_nothing_written(
     tmp_path: Path,
-    county: Engine,
+    loaded: Engine,
     rows: list[dict[str, Any]],
     expected: list[tuple[int, str, Any, str]],
 ) -> None:
-    counts = all_counts(county)
+    counts = all_counts(loaded)
     with pytest.raises(LedgerError) as caught:
-        import_rows(county, tmp_path, "households", rows)
+        import_rows(loaded, tmp_path, "households", rows)
     found = sorted((p.row, p.column, p.value, p.reason) for p in caught.value.problems)
     assert found == sorted(expected)
     for p in caught.value.problems:
         assert (p.file, p.sheet) == ("households.xlsx", "农户台账")
         assert f"第{p.row}行 列「{p.column}」" in str(caught.value)
-    assert all_counts(county) == counts
+    assert all_counts(loaded) == counts
 
 
-def test_missing_required_column_names_the_header_row(tmp_path: Path, county: Engine) -> None:
+def test_missing_required_column_names_the_header_row(tmp_path: Path, loaded: Engine) -> None:
+    county = loaded
     kind = get_kind("toilets")
-    load_up_to(county, tmp_path, "toilets")
     headers = ["户编码", "厕所类型", "使用状况"]  # 粪污去向 left out
     path = write_ledger(tmp_path / "t.xlsx", kind.label, SAMPLES["toilets"], headers=headers)
     counts = all_counts(county)
@@ -603,8 +616,8 @@ def test_missing_required_column_names_the_header_row(tmp_path: Path, county: En
     assert all_counts(county) == counts
 
 
-def test_references_that_do_not_resolve(tmp_path: Path, county: Engine) -> None:
-    load_up_to(county, tmp_path, "toilets")
+def test_references_that_do_not_resolve(tmp_path: Path, loaded: Engine) -> None:
+    county = loaded
     rows = [
         {
             "户编码": "3301021012019999",
@@ -622,8 +635,8 @@ def test_references_that_do_not_resolve(tmp_path: Path, county: Engine) -> None:
     assert "可选: 三格化粪池式、" in caught.value.problems[1].reason
 
 
-def test_chain_link_stage_rules(tmp_path: Path, county: Engine) -> None:
-    load_up_to(county, tmp_path, "chain_links")
+def test_chain_link_stage_rules(tmp_path: Path, loaded: Engine) -> None:
+    county = loaded
     rows = [
         {"环节起点": "村", "村代码": V1},  # no collection point
         {"环节起点": "处理设施", "处理设施所属单位代码": COUNTY, "处理设施名称": "县焚烧厂"},
@@ -643,8 +656,8 @@ def test_chain_link_stage_rules(tmp_path: Path, county: Engine) -> None:
     assert len(found) == 3
 
 
-def test_village_tonnage_must_be_estimated(tmp_path: Path, county: Engine) -> None:
-    load_up_to(county, tmp_path, "tonnage")
+def test_village_tonnage_must_be_estimated(tmp_path: Path, loaded: Engine) -> None:
+    county = loaded
     rows = [dict(SAMPLES["tonnage"][1], 计量方式="称重")]
     with pytest.raises(LedgerError) as caught:
         import_rows(county, tmp_path, "tonnage", rows)
@@ -708,7 +721,8 @@ def test_title_rows_aliases_numeric_codes_and_excel_dates(tmp_path: Path, county
     assert (row, column) == (3, "人口数")  # the row number Excel shows
 
 
-def test_not_an_xlsx_file(tmp_path: Path, county: Engine) -> None:
+def test_not_an_xlsx_file(tmp_path: Path, loaded: Engine) -> None:
+    county = loaded
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(LedgerError, match=r"另存为 \.xlsx"):
@@ -770,8 +784,9 @@ def test_three_thousand_rows_then_a_few_changes(tmp_path: Path, county: Engine) 
         assert moved.version == 2
 
 
-def test_dry_run_counts_but_writes_nothing(tmp_path: Path, county: Engine) -> None:
-    counts = all_counts(county)
-    result = import_rows(county, tmp_path, "households", SAMPLES["households"], dry_run=True)
-    assert result.created == 2
-    assert all_counts(county) == counts
+def test_dry_run_counts_but_writes_nothing(tmp_path: Path, loaded: Engine) -> None:
+    counts = all_counts(loaded)
+    rows = [dict(SAMPLES["households"][0], 人口数=9), {"户编码": "3301021012010077", "村代码": V1}]
+    result = import_rows(loaded, tmp_path, "households", rows, dry_run=True)
+    assert (result.created, result.updated) == (1, 1)
+    assert all_counts(loaded) == counts

@@ -42,7 +42,16 @@ TABLE_LABELS: dict[str, str] = {
     "problem_photo": "问题照片",
     "change_log": "变更记录",
     "status_change": "状态变更历史",
+    "security_event": "安全日志",
+    "personal_access_token": "访问令牌",
+    "rate_counter": "访问频率计数",
+    "web_session": "网页会话",
 }
+
+# Tables never exported: live login sessions and rate-limit windows mean nothing elsewhere.
+TRANSIENT_TABLES = frozenset({"web_session", "rate_counter"})
+# Tables only in a full (unmasked) export: the security log (addresses) and token hashes.
+FULL_EXPORT_ONLY_TABLES = frozenset({"security_event", "personal_access_token"})
 
 _COMMON = {
     "id": "编号",
@@ -293,6 +302,25 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "effective_on": "生效日期",
         "recorded_at": "记录时间",
         "actor": "操作人",
+    },
+    "security_event": {
+        "at": "时间",
+        "kind": "事件",
+        "username": "用户名",
+        "ip": "IP地址",
+        "method": "请求方法",
+        "path": "路径",
+        "status": "状态码",
+        "detail": "详情",
+    },
+    "personal_access_token": {
+        "user_id": "用户编号",
+        "name": "令牌名称",
+        "token_hash": "令牌摘要",
+        "prefix": "令牌前缀",
+        "created_at": "创建时间",
+        "expires_at": "过期时间",
+        "revoked_at": "撤销时间",
     },
 }
 
