@@ -1,4 +1,4 @@
-"""Ledger upload 台账导入: an Excel or CSV file → the ledger importer, answered with its result
+"""Ledger upload 台账导入: an Excel file (.xlsx) → the ledger importer, answered with its result
 or with every row problem (sheet, row, column, value, reason). Nothing is written when any row
 is wrong, and rows outside the caller's scope are refused (and security-logged)."""
 
@@ -23,7 +23,7 @@ from rural.permissions import Action
 
 router = APIRouter(tags=["台账"])
 MAX_BYTES = 20 * 1024 * 1024
-SUFFIXES = (".xlsx", ".csv")
+SUFFIXES = (".xlsx",)
 KindPath = Annotated[str, Path(max_length=40, pattern=r"^[a-z_]+$", description="台账种类")]
 
 
@@ -116,12 +116,12 @@ def _log_out_of_scope(
 @router.post(
     "/ledgers/{kind}",
     response_model=LedgerResultOut,
-    summary="上传台账 (Excel/CSV): 全部正确才写入",
+    summary="上传台账 (Excel .xlsx): 全部正确才写入",
     responses={422: {"description": "台账有问题: 逐行列出 (problems)"}},
 )
 def upload_ledger(
     kind: KindPath,
-    file: Annotated[UploadFile, File(description="填好的台账 (.xlsx 或 .csv)")],
+    file: Annotated[UploadFile, File(description="填好的台账 (.xlsx)")],
     principal: PrincipalDep,
     policy: PolicyDep,
     engine: EngineDep,
