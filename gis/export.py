@@ -226,15 +226,15 @@ def read_all(
 @dataclass
 class ExportReport:
     path: Path
-    layers: dict[str, int]  # layer name -> features
+    layers: dict[str, int]  # layer (or sheet, or file) name -> features
     masked: bool
     size_bytes: int = 0
+    rows: int = 0  # rows of the tables exported (extra geometry layers not counted again)
 
     def summary(self) -> str:
-        total = sum(self.layers.values())
         mask = "个人信息已脱敏" if self.masked else "含个人信息(未脱敏)"
         return (
-            f"已导出 {self.path}: {len(self.layers)} 个图层/表, {total:,} 条, "
+            f"已导出 {self.path}: {len(self.layers)} 个图层/表, {self.rows:,} 行, "
             f"{self.size_bytes / 1024:,.0f} KB, {mask}"
         )
 
@@ -358,7 +358,13 @@ def export_gpkg(
                     layer_metadata={"rural_table": item.table.name, "rural_column": name},
                 )
                 layers[layer] = sum(g is not None for g in geoms)
-    return ExportReport(path=path, layers=layers, masked=masked, size_bytes=path.stat().st_size)
+    return ExportReport(
+        path=path,
+        layers=layers,
+        masked=masked,
+        size_bytes=path.stat().st_size,
+        rows=sum(item.count for item in data),
+    )
 
 
 def _key_frame(item: TableData) -> pd.DataFrame:
@@ -382,6 +388,7 @@ def export_geojson(
     """
     data, _revision = read_all(engine, include_personal=include_personal, progress=progress)
     layers: dict[str, int] = {}
+    rows = 0
     with _atomic_path(directory, directory=True) as target:
         for item in data:
             for name, geoms in item.geometries.items():
@@ -401,8 +408,11 @@ def export_geojson(
                     geometry_type=geometry_type_name(item.table.c[name]),
                 )
                 layers[layer] = len(geo)
+                rows += len(geo) if name == MAIN_GEOMETRY else 0
     size = sum(p.stat().st_size for p in directory.glob("*.geojson"))
-    return ExportReport(path=directory, layers=layers, masked=not include_personal, size_bytes=size)
+    return ExportReport(
+        path=directory, layers=layers, masked=not include_personal, size_bytes=size, rows=rows
+    )
 
 
 # --- Excel ----------------------------------------------------------------------------------
@@ -437,7 +447,13 @@ def export_xlsx(
                 layers[item.label] = item.count
         finally:
             workbook.close()
-    return ExportReport(path=path, layers=layers, masked=masked, size_bytes=path.stat().st_size)
+    return ExportReport(
+        path=path,
+        layers=layers,
+        masked=masked,
+        size_bytes=path.stat().st_size,
+        rows=sum(item.count for item in data),
+    )
 
 
 def _xlsx_notes(

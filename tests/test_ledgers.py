@@ -790,3 +790,29 @@ def test_dry_run_counts_but_writes_nothing(tmp_path: Path, loaded: Engine) -> No
     result = import_rows(loaded, tmp_path, "households", rows, dry_run=True)
     assert (result.created, result.updated) == (1, 1)
     assert all_counts(loaded) == counts
+
+
+def test_every_kind_on_sqlite_and_postgis(tmp_path: Path, any_engine: Engine) -> None:
+    """The same imports, re-imports and an update on both databases."""
+    add_units(any_engine)
+    created = {
+        name: import_rows(any_engine, tmp_path, name, rows).created
+        for name, rows in SAMPLES.items()
+    }
+    assert created == {name: len(rows) for name, rows in SAMPLES.items()}
+    counts = all_counts(any_engine)
+    for name, rows in SAMPLES.items():
+        assert import_rows(any_engine, tmp_path, name, rows).changed == 0, name
+    assert all_counts(any_engine) == counts
+    rows = [dict(SAMPLES["sewage_facilities"][0], 状态="停运", 经度=120.2)]
+    result = import_rows(any_engine, tmp_path, "sewage_facilities", rows)
+    assert (result.updated, result.history_rows) == (1, 1)
+    with Session(any_engine) as s:
+        facility = s.scalars(select(SewageFacility)).one()
+        assert (facility.status, facility.version, facility.minx) == (
+            FacilityStatus.STOPPED,
+            2,
+            120.2,
+        )
+        assert facility.geom is not None
+        assert facility.geom.equals_exact(shapely.Point(120.2, 30.204), 0)
