@@ -6,12 +6,20 @@ Everything is inserted through the ORM and ``rural.users`` into a real database.
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import httpx
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -294,3 +302,65 @@ def copy_world(base: Path, sqlite_url: str) -> World:
         outside=Place(**{**template.outside.__dict__, "ids": dict(template.outside.ids)}),
         user_ids=dict(template.user_ids),
     )
+
+
+@dataclass
+class Server:
+    """A real ``rural serve`` process (uvicorn) on a free loopback port."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(database_url: str, folder: Path, **env: str) -> Iterator[Server]:
+    """Start ``rural serve`` against ``database_url``; stop it (if still alive) on exit."""
+    port = free_port()
+    log = folder / f"server-{port}.log"
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RURAL_")},
+        "RURAL_DATABASE_URL": database_url,
+        **env,
+    }
+    rural = Path(sys.executable).parent / "rural"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(rural), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+    server = Server(process=process, base_url=f"http://127.0.0.1:{port}", log=log)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(server: Server) -> None:
+    for _ in range(600):
+        if server.process.poll() is not None:
+            msg = f"server exited: {server.log.read_text(errors='replace')[-2000:]}"
+            raise RuntimeError(msg)
+        try:
+            if httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    msg = f"server did not start: {server.log.read_text(errors='replace')[-2000:]}"
+    raise RuntimeError(msg)
