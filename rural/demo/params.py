@@ -31,22 +31,25 @@ class DemoParams:
     def check(self) -> None:
         """Raise ValidationError naming the parameter when the combination cannot be built."""
         if self.villages < 10:
-            msg = f"villages must be at least 10, got {self.villages}"
+            msg = f"村数 villages 至少为 10，收到 {self.villages}"
             raise ValidationError(msg, field="villages", value=self.villages)
         towns = self.town_count
         if not 2 * self.counties <= towns <= self.villages // 3:
             msg = (
-                f"towns must be between {2 * self.counties} and villages/3 ="
-                f" {self.villages // 3}, got {towns}"
+                f"乡镇数 towns 应在 {2 * self.counties} 到 {self.villages // 3}（村数的三分之一）"
+                f"之间，收到 {towns}"
             )
             raise ValidationError(msg, field="towns", value=towns)
         low = MIN_HOUSEHOLDS_PER_VILLAGE * self.villages
         high = MAX_HOUSEHOLDS_PER_VILLAGE * self.villages // 4
         if not low <= self.households <= high:
-            msg = f"households must be between {low} and {high} for {self.villages} villages"
+            msg = (
+                f"户数 households 在 {self.villages} 个村时应在 {low} 到 {high} 之间，"
+                f"收到 {self.households}"
+            )
             raise ValidationError(msg, field="households", value=self.households)
         if self.seed < 0:
-            msg = f"seed must be >= 0, got {self.seed}"
+            msg = f"随机种子 seed 不能为负数，收到 {self.seed}"
             raise ValidationError(msg, field="seed", value=self.seed)
 
     @property
