@@ -109,7 +109,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "村代码": V1,
             "收集点名称": "村口收集房",
             "类型": "分类收集房",
-            "各类桶数": "可回收物:2;其他垃圾:3",
+            "各类桶数": "可回收物:2;other:3",  # a label or the scheme's key
             "每周清运次数": 7,
             "状态": "运行",
             "经度": 120.103,
@@ -125,7 +125,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "设施名称": "县焚烧厂",
             "类型": "焚烧发电",
             "设计能力(吨/日)": 600,
-            "接收类别": "其他垃圾、厨余垃圾",
+            "接收类别": "其他垃圾、易腐垃圾",
             "状态": "运行",
         }
     ],
@@ -176,7 +176,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "村代码": V1,
             "起始日期": "2024-05-01",
             "截止日期": "2024-05-31",
-            "垃圾类别": "其他垃圾",
+            "垃圾类别": "会烂的",  # a category of the rural two-step scheme
             "吨数": 3.2,
             "计量方式": "估算",
         },
@@ -426,16 +426,20 @@ def test_imported_values(loaded: Engine) -> None:
         assert states[toilets[h1.id].id].effective_on == date(2021, 10, 15)  # the acceptance date
         assert states[toilets[h2.id].id].effective_on == clock.today()
         point = s.scalars(select(CollectionPoint)).one()
-        assert point.bins == {"可回收物": 2, "其他垃圾": 3}
+        # categories are stored by their key in rural/rules/garbage_categories.toml
+        assert point.bins == {"recyclable": 2, "other": 3}
         facility = s.scalars(select(TreatmentFacility)).one()
-        assert facility.accepted_categories == ["其他垃圾", "厨余垃圾"]
+        assert facility.accepted_categories == ["other", "perishable"]
         station = s.scalars(select(TransferStation)).one()
         assert station.has_weighbridge is True  # empty → the column's default
         links = {lk.source_kind: lk for lk in s.scalars(select(ChainLink))}
         assert links[ChainNodeKind.VILLAGE].collection_point_id == point.id
         assert links[ChainNodeKind.COLLECTION_POINT].transfer_station_id == station.id
         assert links[ChainNodeKind.TRANSFER_STATION].treatment_facility_id == facility.id
-        assert links[ChainNodeKind.TRANSFER_STATION].category == "其他垃圾"
+        assert links[ChainNodeKind.TRANSFER_STATION].category == "other"
+        assert links[ChainNodeKind.VILLAGE].category is None  # mixed
+        tonnage = {t.node_kind: t.category for t in s.scalars(select(TonnageRecord))}
+        assert tonnage == {ChainNodeKind.TRANSFER_STATION: "other", ChainNodeKind.VILLAGE: "rots"}
         repair = s.scalars(select(RepairRequest)).one()
         # 09:30 Beijing time is 01:30 UTC
         assert repair.reported_at == datetime(2024, 5, 8, 1, 30, tzinfo=UTC)
@@ -816,3 +820,21 @@ def test_every_kind_on_sqlite_and_postgis(tmp_path: Path, any_engine: Engine) ->
         )
         assert facility.geom is not None
         assert facility.geom.equals_exact(shapely.Point(120.2, 30.204), 0)
+
+
+def test_unknown_garbage_category(tmp_path: Path, loaded: Engine) -> None:
+    rows = [
+        dict(SAMPLES["collection_points"][0], 各类桶数="可回收物:2;塑料:1"),
+        dict(
+            SAMPLES["collection_points"][0],
+            收集点名称="另一收集点",
+            各类桶数="可回收物:2;recyclable:1",
+        ),
+    ]
+    with pytest.raises(LedgerError) as caught:
+        import_rows(loaded, tmp_path, "collection_points", rows)
+    found = [(p.row, p.column, p.reason) for p in caught.value.problems]
+    assert found == [
+        (2, "各类桶数", "「塑料」不是垃圾类别(可选: 可回收物、有害垃圾、易腐垃圾、其他垃圾)"),
+        (3, "各类桶数", "「recyclable」与另一项是同一类别"),
+    ]

@@ -85,50 +85,15 @@ def check_phone(value: Any) -> str | None:
 
 # --- derived fields -------------------------------------------------------------------------
 
-HARMLESS_TYPES = frozenset(
-    {
-        ToiletType.THREE_COMPARTMENT,
-        ToiletType.DOUBLE_URN,
-        ToiletType.BIOGAS,
-        ToiletType.URINE_DIVERTING,
-        ToiletType.DOUBLE_PIT,
-        ToiletType.FLUSH_SEWER,
-        ToiletType.CENTRAL_EMPTYING,
-    }
-)
-SANITARY_TYPES = frozenset(
-    {ToiletType.DEEP_PIT_FROSTPROOF, ToiletType.LOFT, ToiletType.FLUSH_OTHER}
-)
-TREATED_DESTINATIONS = frozenset(
-    {
-        ExcretaDestination.ONSITE_TANK,
-        ExcretaDestination.SEWER_TREATED,
-        ExcretaDestination.CENTRAL_EMPTYING,
-        ExcretaDestination.FIELD_AFTER_TREATMENT,
-    }
-)
-
 
 def classify_toilet(
     toilet_type: ToiletType, condition: ToiletCondition, destination: ExcretaDestination
 ) -> ToiletClass:
-    """The class from type, condition and where the excreta goes (DOMAIN.md, 厕所革命).
+    """The class from type, condition and where the excreta goes: the rule as data in
+    ``rural/rules/toilet_class.toml`` (DOMAIN.md, 厕所革命)."""
+    from rural.rules_loader import load_toilet_class
 
-    Untreated discharge or a leaking tank is never sanitary; a harmless type whose excreta goes
-    somewhere unknown counts as sanitary only. Whether a toilet is in use (coverage) is the
-    indicator's business, not the class's.
-    """
-    if destination == ExcretaDestination.UNTREATED_DISCHARGE:
-        return ToiletClass.NON_SANITARY
-    if condition == ToiletCondition.LEAKING:
-        return ToiletClass.NON_SANITARY
-    if toilet_type in HARMLESS_TYPES:
-        if destination in TREATED_DESTINATIONS:
-            return ToiletClass.HARMLESS
-        return ToiletClass.SANITARY
-    if toilet_type in SANITARY_TYPES:
-        return ToiletClass.SANITARY
-    return ToiletClass.NON_SANITARY
+    return load_toilet_class().classify(toilet_type, condition, destination)
 
 
 def _derive_toilet_class(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -267,12 +232,14 @@ VILLAGE_CODE = Column(
     example="331122101201",
     aliases=("村级代码", "行政村代码"),
 )
+CATEGORY_HELP = "按本县垃圾分类方案填写类别名称(如 可回收物、有害垃圾、易腐垃圾、其他垃圾)"
 CATEGORY = Column(
     "垃圾类别",
     "category",
-    help="如 可回收物、有害垃圾、厨余垃圾、其他垃圾;留空表示混合(全部类别)",
-    example="厨余垃圾",
+    help=CATEGORY_HELP + ";留空表示混合(全部类别)",
+    example="其他垃圾",
     max_length=30,
+    categories=True,
 )
 STATUS_HELP = "设施当前状态;状态变化时写入状态历史,并须符合状态流转规则"
 
@@ -538,10 +505,11 @@ KINDS: tuple[LedgerKind, ...] = (
                 "各类桶数",
                 "bins",
                 T.MAPPING,
-                help="每类垃圾的桶数",
-                example="可回收物:2;有害垃圾:1;厨余垃圾:2;其他垃圾:3",
+                help="每类垃圾的桶数;" + CATEGORY_HELP,
+                example="可回收物:2;有害垃圾:1;易腐垃圾:2;其他垃圾:3",
                 default={},
                 check=check_counts,
+                categories=True,
             ),
             Column("每周清运次数", "frequency_per_week", T.NUMBER, example="7", minimum=0),
             Column("保洁员", "cleaner", example="王五", max_length=50),
@@ -646,9 +614,10 @@ KINDS: tuple[LedgerKind, ...] = (
                 "接收类别",
                 "accepted_categories",
                 T.LIST,
-                help="设施接收的垃圾类别",
-                example="其他垃圾、厨余垃圾",
+                help="设施接收的垃圾类别;" + CATEGORY_HELP,
+                example="其他垃圾、易腐垃圾",
                 default=[],
+                categories=True,
             ),
             Column(
                 "达标",
@@ -779,7 +748,15 @@ KINDS: tuple[LedgerKind, ...] = (
             *_facility_columns(required=False),
             Column("起始日期", "period_start", T.DATE, required=True, example="2024-05-01"),
             Column("截止日期", "period_end", T.DATE, required=True, example="2024-05-31"),
-            Column("垃圾类别", "category", required=True, example="其他垃圾", max_length=30),
+            Column(
+                "垃圾类别",
+                "category",
+                required=True,
+                help=CATEGORY_HELP,
+                example="其他垃圾",
+                max_length=30,
+                categories=True,
+            ),
             Column("吨数", "tonnes", T.NUMBER, required=True, example="412.5", minimum=0),
             Column("计量方式", "method", T.ENUM, required=True, enum=TonnageMethod, example="称重"),
             Column(

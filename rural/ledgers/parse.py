@@ -43,6 +43,8 @@ def parse_cell(column: Column, value: Any) -> Any:
     kind = column.value_type
     if kind == ColumnType.TEXT:
         result: Any = _text(value, column)
+        if column.categories:
+            result = category_key(result)
     elif kind == ColumnType.INTEGER:
         result = _integer(value)
     elif kind in (ColumnType.NUMBER, ColumnType.LON, ColumnType.LAT):
@@ -59,8 +61,12 @@ def parse_cell(column: Column, value: Any) -> Any:
         result = _unit_code(value)
     elif kind == ColumnType.LIST:
         result = [part.strip() for part in _SPLIT.split(_text(value, column)) if part.strip()]
+        if column.categories:
+            result = [category_key(part) for part in result]
     elif kind == ColumnType.MAPPING:
         result = _mapping(_text(value, column))
+        if column.categories:
+            result = _category_keys(result)
     else:  # pragma: no cover - every type is handled above
         msg = f"未知的列类型 {kind}"
         raise CellError(msg)
@@ -225,6 +231,33 @@ def _mapping(text: str) -> dict[str, int | float]:
             raise CellError(msg)
         number = float(raw)
         result[name] = int(number) if "." not in raw else number
+    return result
+
+
+def category_key(text: str) -> str:
+    """The key of a garbage category given by its key or its label in any scheme
+    (rural/rules/garbage_categories.toml), e.g. 其他垃圾 → other."""
+    from rural.rules_loader import load_garbage_categories
+
+    rules = load_garbage_categories()
+    wanted = text.strip()
+    for scheme in (rules.scheme, *rules.schemes.values()):
+        for category in scheme.categories.values():
+            if wanted in (category.key, category.label):
+                return category.key
+    choices = "、".join(c.label for c in rules.scheme.categories.values())
+    msg = f"「{wanted}」不是垃圾类别(可选: {choices})"
+    raise CellError(msg)
+
+
+def _category_keys(counts: dict[str, int | float]) -> dict[str, int | float]:
+    result: dict[str, int | float] = {}
+    for name, number in counts.items():
+        key = category_key(name)
+        if key in result:
+            msg = f"「{name}」与另一项是同一类别"
+            raise CellError(msg)
+        result[key] = number
     return result
 
 

@@ -77,6 +77,7 @@ class Column:
     default: Any = None
     aliases: tuple[str, ...] = ()
     check: Callable[[Any], str | None] | None = None
+    categories: bool = False  # garbage categories: key or label in, scheme key stored
 
     @property
     def is_model_field(self) -> bool:
