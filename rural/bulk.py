@@ -16,7 +16,8 @@ ORM inserts. Columns left out get the model's default, as an ORM insert would.
 Data comes as a list of mappings (one per row) or as columns: a mapping of column name to a
 list, a numpy array, :class:`Categorical` (codes into a list of values, -1 for None) or
 :class:`Points` (x, y arrays). Column rules for numpy arrays: ``S`` (bytes) arrays are ASCII
-text, float NaN and ``NaT`` are None, ``datetime64`` with a time part is UTC.
+text, float NaN and ``NaT`` are None, masked entries of a ``numpy.ma`` array are None,
+``datetime64`` with a time part is UTC.
 """
 
 from __future__ import annotations
@@ -157,6 +158,11 @@ def values_of(data: ColumnData, start: int, stop: int) -> list[Any]:
 
 
 def _array_values(arr: np.ndarray) -> list[Any]:
+    if isinstance(arr, np.ma.MaskedArray):
+        values = _array_values(np.ma.getdata(arr))
+        for i in np.flatnonzero(np.ma.getmaskarray(arr)).tolist():
+            values[i] = None
+        return values
     kind = arr.dtype.kind
     if kind == "S":
         return arr.astype(f"U{max(arr.dtype.itemsize, 1)}").tolist()
@@ -374,10 +380,11 @@ def _column_source(
         values = [*data.categories, None]
         lookup = _object_array(_convert(table, column, processor, values, 0))
         return lambda start, stop: _take(lookup, data.codes[start:stop])
-    if isinstance(data, np.ndarray) and processor is not None and data.dtype.kind in "biuMSUf":
+    if _distinct_first(data) and processor is not None:
+        array: np.ndarray = data  # type: ignore[assignment]
 
         def unique_source(start: int, stop: int) -> list[Any]:
-            chunk = data[start:stop]
+            chunk = array[start:stop]
             uniq, inverse = np.unique(chunk, return_inverse=True)
             if len(uniq) * 2 > len(chunk):
                 return _convert(table, column, processor, _array_values(chunk), start)
@@ -395,6 +402,15 @@ def _column_source(
         return _convert(table, column, processor, values, start)
 
     return source
+
+
+def _distinct_first(data: ColumnData) -> bool:
+    """A plain numpy column whose distinct values can be converted once each."""
+    return (
+        isinstance(data, np.ndarray)
+        and not isinstance(data, np.ma.MaskedArray)
+        and data.dtype.kind in "biuMSUf"
+    )
 
 
 def _convert(

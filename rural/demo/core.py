@@ -70,7 +70,8 @@ class Ctx:
 
     def person(self, n: int) -> Categorical:
         """``n`` random names from the people pool."""
-        return Categorical(self.rng.integers(len(self.people), size=n), self.people)
+        codes = self.rng.integers(len(self.people), size=n, dtype=np.int32)
+        return Categorical(codes, self.people)
 
     def village_households(self, v: int) -> slice:
         return slice(int(self.hh_first[v]), int(self.hh_first[v + 1]))
@@ -98,7 +99,7 @@ def random_dates(
 
 def enum_column(enum_cls: type[LabeledEnum], codes: np.ndarray | Sequence[int]) -> Categorical:
     """A categorical column of enum values; ``codes`` index the enum's members (-1: None)."""
-    return Categorical(np.asarray(codes, dtype=np.int64), [str(m) for m in enum_cls])
+    return Categorical(np.asarray(codes, dtype=np.int8), [str(m) for m in enum_cls])
 
 
 def enum_index(enum_cls: type[LabeledEnum], member: LabeledEnum) -> int:
@@ -106,10 +107,8 @@ def enum_index(enum_cls: type[LabeledEnum], member: LabeledEnum) -> int:
 
 
 def optional(values: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """An object array of Python values with None where ``present`` is false."""
-    out = np.asarray(values).astype(object)
-    out[~np.asarray(present, dtype=bool)] = None
-    return out
+    """``values`` with None (a masked entry) where ``present`` is false."""
+    return np.ma.masked_array(np.asarray(values), mask=~np.asarray(present, dtype=bool))
 
 
 def recorded_at(dates: np.ndarray, hour_utc: int = 2) -> np.ndarray:

@@ -54,7 +54,7 @@ CLASS_TABLE = np.array(
 def generate(ctx: Ctx) -> None:
     counts = _household_counts(ctx)
     ctx.hh_first = np.concatenate([[0], np.cumsum(counts)])
-    ctx.hh_village = np.repeat(np.arange(len(counts)), counts)
+    ctx.hh_village = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
     ctx.hh_x, ctx.hh_y = _household_points(ctx, counts)
     _households(ctx, counts)
     _toilets(ctx)
