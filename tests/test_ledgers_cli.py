@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from gis.crs import gcj02_from_wgs84
 from rural.cli import app
 from rural.db import write_session
+from rural.ledgers import KINDS
 from rural.models import ChangeLog, PublicToilet
 from tests.factories import add_unit, add_unit_chain
 from tests.test_ledgers import COUNTY, TOWN, V1, V2, write_ledger
@@ -43,6 +44,13 @@ def test_template_command_writes_the_kind(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "改厕台账" in result.output
     assert load_workbook(out).sheetnames[:2] == ["改厕台账", "说明"]
+
+
+def test_template_command_writes_every_kind_into_a_folder(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["template", "all", "-o", str(tmp_path / "模板")])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "模板").iterdir())
+    assert names == sorted(f"{k.label}_模板.xlsx" for k in KINDS)
 
 
 def test_template_command_refuses_an_unknown_kind(tmp_path: Path) -> None:

@@ -48,16 +48,24 @@ def fail(err: Console, exc: Exception) -> typer.Exit:
 
 
 def template(
-    kind: Annotated[str, typer.Argument(help=KIND_HELP)],
+    kind: Annotated[str, typer.Argument(help=KIND_HELP + "; all: every kind into a folder")],
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="file to write (default: <台账>_模板.xlsx)"),
+        typer.Option(
+            "-o", "--output", help="file (folder for all) to write; default <台账>_模板.xlsx"
+        ),
     ] = None,
 ) -> None:
     """Write an empty Excel template for a ledger kind (台账模板), with a 说明 sheet."""
-    from rural.ledgers import get_kind, template_filename, write_template
+    from rural.ledgers import KINDS, get_kind, template_filename, write_template
 
     console, err = Console(), Console(stderr=True)
+    if kind == "all":
+        folder = output or Path()
+        for spec in KINDS:
+            path = write_template(spec, folder / template_filename(spec))
+            console.print(f"已写出{spec.label}模板: {path}", markup=False)
+        return
     try:
         spec = get_kind(kind)
     except RuralError as exc:
