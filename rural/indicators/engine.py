@@ -90,9 +90,6 @@ class Scope:
             return column == self.unit_code
         return column.startswith(self.prefix, autoescape=True)
 
-    def contains(self, code: str) -> bool:
-        return code.startswith(self.prefix)
-
 
 def compute(
     engine: Engine | Connection,
@@ -239,7 +236,7 @@ def _gather(
     is_village = contributions.index.str.slice(9, 12) != "000"
     keep = ~is_village | contributions.index.isin(village_index)
     contributions = contributions[keep]
-    contributions = contributions[[scope.contains(c) for c in contributions.index]]
+    contributions = contributions[contributions.index.str.startswith(scope.prefix)]
     units = _units(conn, scope, target, villages, contributions)
     return contributions, units
 
@@ -438,7 +435,7 @@ def _titled(ctx: _Context, villages: pd.Index) -> pd.DataFrame:
 
 def _sewage_facilities(conn: Connection, ctx: _Context) -> pd.DataFrame:
     facilities = statuses_on(conn, "sewage_facility", ctx.scope.end, "village_code")
-    facilities = facilities[[ctx.scope.contains(c) for c in facilities["village_code"]]]
+    facilities = facilities[facilities["village_code"].str.startswith(ctx.scope.prefix)]
     status = facilities["status"]
     frame = pd.DataFrame(
         {
@@ -700,4 +697,6 @@ def _values(members: Iterable[Any]) -> list[str]:
 
 def _text(value: Any) -> str | None:
     """An enum member or string as its stored value (None stays None)."""
-    return None if value is None else str(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value)

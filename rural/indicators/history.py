@@ -131,13 +131,10 @@ class ChainGraph:
         """Stations operating whose every onward facility is operating (and that have one)."""
         stations = self.stations
         operating = set(stations.loc[stations["status"] == OPERATING, "id"].astype(int))
-        links = self.station_links().merge(
-            self.facilities[["id", "status"]],
-            left_on="treatment_facility_id",
-            right_on="id",
-            how="left",
-            suffixes=("", "_facility"),
+        facility_status = self.facilities[["id", "status"]].rename(
+            columns={"id": "treatment_facility_id", "status": "status_facility"}
         )
+        links = self.station_links().merge(facility_status, on="treatment_facility_id", how="left")
         if links.empty:
             return set()
         ok = links["status_facility"].eq(OPERATING)
