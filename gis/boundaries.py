@@ -286,16 +286,25 @@ def _load_units(session: Session, level: UnitLevel) -> _Units:
     )  # fmt: skip
 
 
-def _parent_from_field(value: str | None, units: _Units, level: UnitLevel) -> str | None:
+def _parent_from_field(
+    value: str | None, units: _Units, level: UnitLevel
+) -> tuple[str | None, str | None]:
+    """(the parent's code, or None and why the field's value names no single parent)."""
     if value is None:
-        return None
+        return None, None
     code = normalize_code(value, PARENT_LEVEL[level])
     if code is None and level == UnitLevel.VILLAGE and len(value) == 9 and value.isdigit():
         code = value + "000"
     if code is not None:
-        return code if code in units.parents_by_code else None
+        if code in units.parents_by_code:
+            return code, None
+        return None, f"上级代码 {value} 不在库中 / parent code unknown"
     found = units.parents_by_name.get(name_key(value), [])
-    return found[0] if len(found) == 1 else None
+    if len(found) == 1:
+        return found[0], None
+    if not found:
+        return None, f"没有名为 {value} 的上级单位 / no parent of that name"
+    return None, f"有 {len(found)} 个名为 {value} 的上级单位 / ambiguous parent"
 
 
 def _match(
@@ -318,7 +327,10 @@ def _match(
         why = "代码不在库中且无名称 / code unknown and no name" if ref.code else "无代码无名称"
         return None, why
     key = name_key(ref.name)
-    parent = _parent_from_field(parent_value, units, level) or spatial_parent or None
+    parent, problem = _parent_from_field(parent_value, units, level)
+    if problem is not None:
+        return None, problem
+    parent = parent or spatial_parent or None
     if parent is not None:
         found = units.by_parent_name.get((parent, key), [])
         where = f"上级 {parent} 下"

@@ -24,6 +24,19 @@ from numpy.typing import ArrayLike, NDArray
 
 from gis.crs import from_cgcs2000_xy, gauss_kruger_crs_for
 
+__all__ = [
+    "Mismatch",
+    "PointGrid",
+    "coverage_within_areas",
+    "coverage_within_distance",
+    "gauss_kruger_crs_for",
+    "locate_point_indices",
+    "locate_points",
+    "metric_crs_for",
+    "village_mismatches",
+    "within_distance",
+]
+
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

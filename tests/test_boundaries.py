@@ -147,6 +147,16 @@ def test_name_match_by_parent_field_and_ambiguity(tmp_path: Path, engine: Engine
     report = import_boundaries(engine, with_town, level="village", actor="a", dry_run=True)
     assert len(report.matched_by_name) == len(corpus.villages())
     assert report.unmatched == []
+    # A parent that does not exist is reported, not widened to the whole database.
+    wrong_town = corpus.write_geojson(
+        tmp_path / "w.geojson",
+        corpus.villages()[:1],
+        properties=lambda p: {"name": p.name, "乡镇": "不存在乡"},
+    )
+    report = import_boundaries(engine, wrong_town, level="village", actor="a", dry_run=True)
+    assert [why for _, why in report.unmatched] == [
+        "没有名为 不存在乡 的上级单位 / no parent of that name"
+    ]
     # Without parent field and without town boundaries, the two 王家村 are ambiguous.
     bare = corpus.write_geojson(
         tmp_path / "b.geojson", corpus.villages(), properties=lambda p: {"name": p.name}
