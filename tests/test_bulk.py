@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, SQLModel, select
 
-from rural import bulk
+from rural import bulk, migrate
 from rural import models as m
 from rural.bulk import Categorical, Points, bulk_insert, bulk_load, values_of
 from rural.demo import DemoParams, generate
@@ -268,6 +268,36 @@ def test_explicit_ids_leave_the_sequence_past_them(any_engine: Engine) -> None:
         session.commit()
         ids = sorted(h.id for h in session.exec(select(m.Household)).all() if h.id is not None)
     assert ids == [1, 2, 3]
+
+
+def _foreign_keys(engine: Engine) -> list[tuple[Any, ...]]:
+    inspector = inspect(engine)
+    return sorted(
+        (table, fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
+        for table in inspector.get_table_names()
+        for fk in inspector.get_foreign_keys(table)
+    )
+
+
+def test_deferred_foreign_keys_come_back_and_still_refuse_orphans(any_engine: Engine) -> None:
+    before = _foreign_keys(any_engine)
+    rows = edge_rows()
+    with bulk_load(any_engine, defer_foreign_keys=True) as writer:
+        writer.insert(m.Unit, rows[0][1])
+        writer.insert(m.Household, rows[1][1])
+    assert _foreign_keys(any_engine) == before
+    assert migrate.pending_model_changes(any_engine) == []
+    orphan = {"id": 9, "code": "X1", "village_code": "331128999201"}
+
+    def load_orphan() -> None:
+        with bulk_load(any_engine, defer_foreign_keys=True) as writer:
+            writer.insert(m.Household, [orphan])
+
+    with pytest.raises(ValidationError, match=r"household.*(FOREIGN KEY|village_code)"):
+        load_orphan()
+    assert _foreign_keys(any_engine) == before
+    with any_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM household")).scalar() == 2
 
 
 def test_columns_of_every_kind_give_python_values() -> None:
