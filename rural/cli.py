@@ -20,8 +20,11 @@ from rural.commands import boundaries as _boundaries  # noqa: F401 (registers co
 from rural.commands import divisions as _divisions  # noqa: F401 (registers commands)
 from rural.commands import export as _export  # registers `export gpkg|xlsx|geojson`, `import gpkg`
 from rural.commands import ledgers as _ledgers  # registers `import ledger`
+from rural.commands.chain import chain_app
 from rural.commands.checks import check_app
+from rural.commands.facility import facility_app
 from rural.commands.importing import export_app, import_app
+from rural.commands.indicators import indicators_command
 from rural.commands.users import security_app, user_app
 from rural.db import engine_from_settings
 from rural.errors import RuralError
@@ -42,6 +45,9 @@ app.add_typer(user_app, name="user")
 app.add_typer(security_app, name="security")
 app.command("template")(_ledgers.template)
 app.command("backup")(_export.backup_command)
+app.command("indicators")(indicators_command)
+app.add_typer(chain_app, name="chain")
+app.add_typer(facility_app, name="facility")
 
 console = Console()
 err_console = Console(stderr=True)

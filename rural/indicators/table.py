@@ -19,12 +19,13 @@ FIELDS = ("numerator", "denominator", "value")
 class IndicatorValue:
     """One indicator of one unit in one period. ``value`` is numerator / denominator (a share,
     0..1, for percentages) or None when there is nothing to divide by or the figure is not
-    meaningful at the unit's level (``note`` says which)."""
+    meaningful at the unit's level (``note`` says which). Numerator and denominator are None
+    only when their data has no source at all."""
 
     id: str
     name: str
-    numerator: float
-    denominator: float
+    numerator: float | None
+    denominator: float | None
     value: float | None
     unit_code: str
     period: str
@@ -42,9 +43,13 @@ class IndicatorValue:
         return f"{self.value:.3g}"
 
 
-def number_text(value: float) -> str:
+def _none_if_nan(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def number_text(value: float | None) -> str:
     """Counts without decimals, tonnes with up to two."""
-    if math.isnan(value):
+    if value is None or math.isnan(value):
         return ""
     if float(value).is_integer():
         return f"{int(value):d}"
@@ -90,8 +95,8 @@ class IndicatorTable:
         return IndicatorValue(
             id=indicator,
             name=definition.name,
-            numerator=cells["numerator"],
-            denominator=cells["denominator"],
+            numerator=_none_if_nan(cells["numerator"]),
+            denominator=_none_if_nan(cells["denominator"]),
             value=None if math.isnan(value) else value,
             unit_code=unit_code,
             period=self.period.text,
