@@ -82,7 +82,7 @@ def _group(
     return {
         "object_type": kind.object_type,
         "label": kind.label,
-        "items": items,
+        "rows": items,
         "can_change": policy.allows(
             actor, kind.status_action, unit_code=village, domain=kind.domain
         ),

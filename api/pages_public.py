@@ -46,7 +46,9 @@ def board(
 ) -> HTMLResponse:
     from gis.layers import is_demo_database
 
-    window = security_log.Window(settings.public_requests_per_minute, timedelta(minutes=1))
+    window = security_log.Window(
+        settings.public_requests_per_minute, timedelta(seconds=settings.public_window_seconds)
+    )
     security_log.limit_public(engine, ip=client_ip(request), window=window, path=request.url.path)
     period = str(clock.today().year)
     with Session(engine) as session:
@@ -84,7 +86,7 @@ def board(
                 status = getattr(row, status_field)
                 name = str(getattr(row, "name", ""))
                 items.append({"name": name, "status": status.value, "label": status.label})
-            groups.append({"label": kind.label, "items": items})
+            groups.append({"label": kind.label, "rows": items})
     figures, note = _figures(engine, village_code, period)
     return render(
         request,

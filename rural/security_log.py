@@ -7,10 +7,11 @@ server process. Entries are kept for a configurable period and then purged.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, case, delete, func, select
+from sqlalchemy import Engine, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -72,48 +73,56 @@ def events(
 
 @dataclass(frozen=True)
 class Window:
-    """A fixed counting window: ``limit`` events per ``length``."""
+    """``limit`` events per ``length``, counted from the first event of a window: a window
+    opens with the first event after the previous one closed."""
 
     limit: int
     length: timedelta
 
-    def start(self, now: datetime) -> datetime:
-        seconds = int(self.length.total_seconds())
-        epoch = int(now.timestamp())
-        return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
 
-    def retry_after(self, now: datetime) -> int:
-        """Seconds until the current window ends (at least 1)."""
-        end = self.start(now) + self.length
-        return max(1, int((end - now).total_seconds()) + 1)
+@dataclass(frozen=True)
+class Tally:
+    """The events counted under a key in its open window (0 and None when none is open)."""
+
+    count: int
+    window_start: datetime | None
+
+    def retry_after(self, window: Window, now: datetime) -> int:
+        """Seconds until the window closes (at least 1)."""
+        end = (self.window_start or now) + window.length
+        return max(1, math.ceil((end - now).total_seconds()))
 
 
-def hit(engine: Engine, *, key: str, window: Window, now: datetime | None = None) -> int:
-    """Count one event under ``key`` in the current window (atomic upsert); return the count."""
+def hit(engine: Engine, *, key: str, window: Window, now: datetime | None = None) -> Tally:
+    """Count one event under ``key`` (one atomic upsert; a closed window restarts at 1)."""
     at = now or clock.now()
-    start = window.start(at)
+    started = _COUNTER.c.window_start
+    live = started > at - window.length
     with write_session(engine) as session:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        upsert = insert(_COUNTER).values(key=key, window_start=start, count=1)
+        upsert = insert(_COUNTER).values(key=key, window_start=at, count=1)
         stmt = upsert.on_conflict_do_update(
             index_elements=["key"],
             set_={
-                "count": case((_COUNTER.c.window_start == start, _COUNTER.c.count + 1), else_=1),
-                "window_start": start,
+                "count": case((live, _COUNTER.c.count + 1), else_=1),
+                "window_start": case((live, started), else_=literal(at, started.type)),
             },
-        ).returning(_COUNTER.c.count)
-        return int(session.execute(stmt).scalar_one())
+        ).returning(_COUNTER.c.count, started)
+        row = session.execute(stmt).one()
+        return Tally(int(row[0]), row[1])
 
 
-def count(engine: Engine, *, key: str, window: Window, now: datetime | None = None) -> int:
-    """The count under ``key`` in the current window, without counting."""
-    start = window.start(now or clock.now())
+def current(engine: Engine, *, key: str, window: Window, now: datetime | None = None) -> Tally:
+    """The events under ``key`` in its open window, without counting one."""
+    at = now or clock.now()
     with Session(engine) as session:
-        value = session.execute(
-            select(_COUNTER.c.count).where(_COUNTER.c.key == key, _COUNTER.c.window_start == start)
-        ).scalar_one_or_none()
-    return int(value or 0)
+        row = session.execute(
+            select(_COUNTER.c.count, _COUNTER.c.window_start).where(
+                _COUNTER.c.key == key, _COUNTER.c.window_start > at - window.length
+            )
+        ).one_or_none()
+    return Tally(0, None) if row is None else Tally(int(row[0]), row[1])
 
 
 def reset(engine: Engine, *, key: str) -> None:
@@ -133,9 +142,9 @@ def limit_public(
     refusal of a window is logged, not every one, so a flood cannot flood the log)."""
     at = now or clock.now()
     seen = hit(engine, key=f"public:ip:{ip}", window=window, now=at)
-    if seen <= window.limit:
+    if seen.count <= window.limit:
         return
-    if seen == window.limit + 1:
+    if seen.count == window.limit + 1:
         record(
             engine,
             kind=SecurityEventKind.RATE_LIMITED,
@@ -146,7 +155,7 @@ def limit_public(
             detail=f"more than {window.limit} public requests per {window.length}",
         )
     msg = "访问过于频繁,请稍后再试 (too many requests)"
-    raise RateLimitedError(msg, retry_after=window.retry_after(at))
+    raise RateLimitedError(msg, retry_after=seen.retry_after(window, at))
 
 
 def purge(engine: Engine, *, retention_days: int, now: datetime | None = None) -> dict[str, int]:

@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = Field(default=30, ge=1, description="per address per window")
     login_window_minutes: int = Field(default=15, ge=1)
     public_requests_per_minute: int = Field(
-        default=60, ge=1, description="public board requests per address per minute"
+        default=60, ge=1, description="public board requests per address per window"
     )
+    public_window_seconds: int = Field(default=60, ge=1, description="public board window")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -282,9 +282,9 @@ def authenticate(
     ip_window = security_log.Window(limits.max_failures_per_ip, limits.window)
     user_key, ip_key = f"login:user:{username.lower()}", f"login:ip:{ip}"
     now = clock.now()
-    over_user = security_log.count(engine, key=user_key, window=user_window, now=now)
-    over_ip = security_log.count(engine, key=ip_key, window=ip_window, now=now)
-    if over_user >= limits.max_failures or over_ip >= limits.max_failures_per_ip:
+    by_user = security_log.current(engine, key=user_key, window=user_window, now=now)
+    by_ip = security_log.current(engine, key=ip_key, window=ip_window, now=now)
+    if by_user.count >= limits.max_failures or by_ip.count >= limits.max_failures_per_ip:
         security_log.record(
             engine,
             kind=SecurityEventKind.LOGIN_LOCKED,
@@ -292,10 +292,11 @@ def authenticate(
             ip=ip,
             path=via,
             status=429,
-            detail=f"failures in window: user {over_user}, address {over_ip}",
+            detail=f"failures in window: user {by_user.count}, address {by_ip.count}",
         )
         msg = "登录失败次数过多,请稍后再试 (too many failed logins)"
-        raise RateLimitedError(msg, retry_after=user_window.retry_after(now))
+        retry = max(by_user.retry_after(user_window, now), by_ip.retry_after(ip_window, now))
+        raise RateLimitedError(msg, retry_after=retry)
     with Session(engine) as session:
         user = user_by_name(session, username)
     stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()

@@ -297,3 +297,18 @@ def test_change_log_rows_are_append_only(world: World) -> None:
     with pytest.raises(IntegrityError, match="append-only"), world.engine.begin() as conn:
         conn.execute(text("DELETE FROM change_log"))
     assert count(world.engine, ChangeLog) > 0
+
+
+def test_indicators_of_a_unit_and_its_villages(world: World, client: TestClient) -> None:
+    headers = world.bearer("official_a")
+    rows = client.get(
+        "/api/indicators", params={"level": "village", "period": "2026"}, headers=headers
+    )
+    assert rows.status_code == 200, rows.text
+    units = {r["unit_code"] for r in rows.json()}
+    assert units <= {VILLAGE_A1, VILLAGE_A2}
+    assert rows.json()
+    refused = client.get("/api/indicators", params={"unit": "331129000000"}, headers=headers)
+    assert refused.status_code == 403
+    bad = client.get("/api/indicators", params={"period": "2026Q9"}, headers=headers)
+    assert bad.status_code == 422

@@ -3,6 +3,7 @@ engine in :mod:`rural.indicators`."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -22,12 +23,19 @@ class IndicatorOut(BaseModel):
     unit_name: str
     indicator: str
     name: str
-    numerator: float
-    denominator: float
+    numerator: float | None
+    denominator: float | None
     value: float | None
     text: str
     period: str
     note: str
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN: a missing or undefined figure is null."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def indicator_rows(
@@ -43,9 +51,9 @@ def indicator_rows(
             unit_name=v.unit_name,
             indicator=v.id,
             name=v.name,
-            numerator=v.numerator,
-            denominator=v.denominator,
-            value=v.value,
+            numerator=_finite(v.numerator),
+            denominator=_finite(v.denominator),
+            value=_finite(v.value),
             text=v.text,
             period=v.period,
             note=v.note,
