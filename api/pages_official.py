@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import EngineDep
 from api.pages_auth import render
+from api.routes.chain import chain_breaks
 from api.routes.registries import KINDS_BY_TYPE
 from api.routes.units import UnitScope
 from api.scopes import PagePrincipal, PolicyDep
@@ -18,7 +19,7 @@ from rural import clock, codes
 from rural.enums import FacilityStatus, ProblemStatus, ToiletCondition, UnitLevel
 from rural.errors import NotFoundError, RuralError
 from rural.models import Problem, Unit
-from rural.permissions import Action, Actor, Policy
+from rural.permissions import Action, Actor, Domain, Policy
 
 router = APIRouter(include_in_schema=False)
 UnitQuery = Annotated[str | None, Query(pattern=r"^\d{12}$")]
@@ -34,6 +35,12 @@ DOWN = {
 }
 # The county overview map (api.pages); a per-unit map follows when the map builder settles.
 MAP_URL = "/maps/overview"
+NODE_LABELS = {
+    "village": "村",
+    "collection_point": "收集点",
+    "transfer_station": "转运站",
+    "treatment_facility": "处理设施",
+}
 FACILITY_KINDS = (
     "collection_point",
     "transfer_station",
@@ -78,29 +85,24 @@ def indicator_table(engine: Any, unit: Unit, period: str) -> tuple[dict[str, Any
     return {"headers": headers, "rows": table_rows}, ""
 
 
-def chain_audit(engine: Any, unit: Unit) -> tuple[list[dict[str, str]] | None, str]:
-    """The garbage chain's breaks within the unit (from :mod:`rural.chain` when installed)."""
+def chain_audit(
+    engine: Any, unit: Unit, actor: Actor, policy: Policy
+) -> tuple[list[dict[str, str]] | None, str]:
+    """The garbage chain's breaks within the unit this month (for those who see garbage)."""
+    if not policy.allows(actor, Action.VIEW, unit_code=unit.code, domain=Domain.GARBAGE):
+        return None, "无权查看垃圾收运数据"
     try:
-        from rural import chain
-    except ImportError:
-        return None, "收运链审计模块尚未接入"
-    audit = getattr(chain, "audit_chain", None)
-    if audit is None:
-        return None, "收运链审计模块尚未接入"
-    try:
-        breaks = audit(engine, unit_code=unit.code)
+        breaks = chain_breaks(engine, unit_code=unit.code, period=None)
     except RuralError as exc:
         return None, f"暂无法审计收运链: {exc}"
-    rows = []
-    for b in breaks:
-        kind = getattr(b, "kind", "")
-        rows.append(
-            {
-                "kind": getattr(kind, "label", str(kind)),
-                "where": str(getattr(b, "where", "") or getattr(b, "unit_code", "")),
-                "detail": str(getattr(b, "detail", "") or getattr(b, "note", "")),
-            }
-        )
+    rows = [
+        {
+            "kind": b.kind_label,
+            "where": f"{NODE_LABELS.get(b.object_type, b.object_type)} {b.object_id}",
+            "detail": b.reason,
+        }
+        for b in breaks
+    ]
     return rows, ""
 
 
@@ -188,7 +190,7 @@ def official(
         overdue = overdue_problems(session, prefix)
         down = facilities_down(session, prefix, actor, policy, code)
     table, indicator_error = indicator_table(engine, current, period_text)
-    breaks, chain_error = chain_audit(engine, current)
+    breaks, chain_error = chain_audit(engine, current, actor, policy)
     visible_parent = parent is not None and UnitScope(actor, policy).allows(parent.code)
     parent_link = parent if visible_parent else None
     return render(

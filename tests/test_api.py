@@ -312,3 +312,17 @@ def test_indicators_of_a_unit_and_its_villages(world: World, client: TestClient)
     assert refused.status_code == 403
     bad = client.get("/api/indicators", params={"period": "2026Q9"}, headers=headers)
     assert bad.status_code == 422
+
+
+def test_chain_audit_of_a_unit(world: World, client: TestClient) -> None:
+    breaks = client.get("/api/chain", headers=world.bearer("official_a"))
+    assert breaks.status_code == 200, breaks.text
+    found = {(b["kind"], b["object_id"]) for b in breaks.json()}
+    # No chain links in this world: both villages lack a working collection point.
+    assert ("village_no_point", VILLAGE_A1) in found
+    assert all(not b["object_id"].startswith("331129") for b in breaks.json())
+    assert client.get("/api/chain", headers=world.bearer("eco_a")).status_code == 403
+    other = client.get(
+        "/api/chain", params={"unit": "331129000000"}, headers=world.bearer("official_a")
+    )
+    assert other.status_code == 403

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from api import auth, errors, ogc
-from api.routes import changes, indicators, ledgers, registries, units, users
+from api.routes import chain, changes, indicators, ledgers, registries, units, users
 
 
 def api_router() -> APIRouter:
@@ -16,6 +16,7 @@ def api_router() -> APIRouter:
     router.include_router(registries.build_router())
     router.include_router(ledgers.router)
     router.include_router(indicators.router)
+    router.include_router(chain.router)
     router.include_router(changes.router)
     return router
 
