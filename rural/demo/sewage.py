@@ -1,9 +1,10 @@
 """Sewage facilities (一设施一档案), household connections, monthly inspections, repairs and
 quarterly effluent samples judged against the Zhejiang standard DB33/973-2021.
 
-The limits below are the shipped example (values with a cold limit apply at water temperature
-<= 12 °C). The demo's sample values stay clear of the band between the two NH3-N limits, so a
-sample passes or fails the same way whichever limit a reader applies.
+The limits and the class rule come from the rules files (``rules/discharge_limits.toml``, the
+shipped example; ``rules/discharge_class_rule.toml``); a cold limit applies at water <= 12 °C.
+The demo's sample values stay clear of the band between the two NH3-N limits, so a sample
+passes or fails the same way whichever limit a reader applies.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rural.demo.core import Ctx, choice, d64, enum_column, optional, random_date
 from rural.demo.geography import sample_in
 from rural.demo.manifest import FailingSample, FaultySewageFacility
 from rural.enums import DischargeClass, FacilityStatus, SewageMode, WaterClass
+from rural.rules_loader import load_discharge_class_rule, load_discharge_limits
 
 STANDARD = "DB33/973-2021"
 PIPED_STANDARD = "GB/T 31962-2015"
@@ -35,38 +37,24 @@ class ItemLimit:
     low: float | None = None
 
 
-PH = ItemLimit(low=6.0, high=9.0)
-DB33_973_2021: dict[DischargeClass, dict[str, ItemLimit]] = {
-    DischargeClass.CLASS_1: {
-        "ph": PH,
-        "cod": ItemLimit(60.0),
-        "nh3n": ItemLimit(8.0, 15.0),
-        "tn": ItemLimit(20.0),
-        "tp": ItemLimit(1.0),
-        "ss": ItemLimit(20.0),
-    },
-    DischargeClass.CLASS_2: {
-        "ph": PH,
-        "cod": ItemLimit(100.0),
-        "nh3n": ItemLimit(15.0, 25.0),
-        "tp": ItemLimit(2.0),
-        "ss": ItemLimit(30.0),
-    },
-    DischargeClass.CLASS_3: {
-        "ph": PH,
-        "cod": ItemLimit(120.0),
-        "nh3n": ItemLimit(25.0),
-        "tp": ItemLimit(3.0),
-        "ss": ItemLimit(50.0),
-    },
-}
-CLASS_BY_WATER = {
-    WaterClass.II: DischargeClass.CLASS_1,
-    WaterClass.III: DischargeClass.CLASS_1,
-    WaterClass.IV: DischargeClass.CLASS_2,
-    WaterClass.V: DischargeClass.CLASS_2,
-    WaterClass.POND_DITCH: DischargeClass.CLASS_3,
-}
+def db33_limits() -> dict[DischargeClass, dict[str, ItemLimit]]:
+    """The shipped limits (``rules/discharge_limits.toml``, DB33/973-2021) as item limits."""
+    result: dict[DischargeClass, dict[str, ItemLimit]] = {}
+    for klass, limits in load_discharge_limits().classes.items():
+        items: dict[str, ItemLimit] = {}
+        if limits.ph is not None:
+            items["ph"] = ItemLimit(low=limits.ph[0], high=limits.ph[1])
+        for item, high in limits.limits.items():
+            items[item] = ItemLimit(high, limits.cold_limits.get(item))
+        result[klass] = items
+    return result
+
+
+def class_by_water() -> dict[WaterClass, DischargeClass]:
+    """The class each receiving water calls for (``rules/discharge_class_rule.toml``)."""
+    return dict(load_discharge_class_rule().by_water_class)
+
+
 ITEMS = ("ph", "cod", "bod5", "ss", "nh3n", "tn", "tp")
 PROCESSES = {
     SewageMode.CENTRALIZED: ("A/O", "A2/O", "厌氧+人工湿地", "生物滤池", "MBR"),
@@ -124,9 +112,8 @@ def generate(
     ]
     water[piped] = waters.index(WaterClass.NONE)
     classes = list(DischargeClass)
-    class_of_water = np.array(
-        [classes.index(CLASS_BY_WATER[w]) if w in CLASS_BY_WATER else -1 for w in waters]
-    )
+    by_water = class_by_water()
+    class_of_water = np.array([classes.index(by_water[w]) if w in by_water else -1 for w in waters])
     discharge = class_of_water[water]
     commissioned = random_dates(rng, d64(date(2014, 1, 1)), d64(date(2022, 12, 31)), n)
 
@@ -392,8 +379,9 @@ def _samples(
     rows: dict[str, list[object]] = {k: [] for k in ("facility_id", "sampled_on", *ITEMS)}
     failing_rows: list[tuple[int, int, str, tuple[str, ...]]] = []
     item_weights = {"cod": 3, "nh3n": 3, "tp": 2, "ss": 2, "tn": 1, "ph": 1}
+    limits_by_class = db33_limits()
     for i in np.flatnonzero(~piped).tolist():
-        limits = DB33_973_2021[classes[int(discharge[i])]]
+        limits = limits_by_class[classes[int(discharge[i])]]
         for k in SAMPLE_MONTHS:
             on = months[k][0] + timedelta(days=int(rng.integers(5, 21)))
             if d64(on) < commissioned[i]:
