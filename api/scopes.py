@@ -8,7 +8,7 @@ Later modules (scoring, selection, rectification) build their routes from these 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,11 +25,11 @@ PagePrincipal = Annotated[Principal, Depends(page_principal)]
 FormPrincipal = Annotated[Principal, Depends(checked_page_principal)]
 
 
-def current_actor(principal: PrincipalDep) -> Actor:
+async def current_actor(principal: PrincipalDep) -> Actor:
     return principal.actor
 
 
-def current_user(principal: PrincipalDep) -> User:
+async def current_user(principal: PrincipalDep) -> User:
     return principal.user
 
 
@@ -37,7 +37,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def get_policy(request: Request) -> Policy:
+async def get_policy(request: Request) -> Policy:
     """The app's permission rule (``app.state.policy``), else the shipped default."""
     policy: Policy | None = getattr(request.app.state, "policy", None)
     return policy or default_policy()
@@ -89,25 +89,27 @@ def _guard_for(principal: Principal, policy: Policy, action: Action, domain: Dom
     return guard
 
 
-def require(action: Action, domain: Domain) -> Callable[..., Guard]:
+def require(action: Action, domain: Domain) -> Callable[..., Awaitable[Guard]]:
     """A dependency for API routes: the caller's Guard for ``action`` on ``domain``."""
 
-    def dependency(principal: PrincipalDep, policy: PolicyDep) -> Guard:
+    async def dependency(principal: PrincipalDep, policy: PolicyDep) -> Guard:
         return _guard_for(principal, policy, action, domain)
 
     return dependency
 
 
-def require_page(action: Action, domain: Domain, *, form: bool = False) -> Callable[..., Guard]:
+def require_page(
+    action: Action, domain: Domain, *, form: bool = False
+) -> Callable[..., Awaitable[Guard]]:
     """The same for pages (session cookie; with ``form=True`` the CSRF token is checked)."""
     if form:
 
-        def form_dependency(principal: FormPrincipal, policy: PolicyDep) -> Guard:
+        async def form_dependency(principal: FormPrincipal, policy: PolicyDep) -> Guard:
             return _guard_for(principal, policy, action, domain)
 
         return form_dependency
 
-    def page_dependency(principal: PagePrincipal, policy: PolicyDep) -> Guard:
+    async def page_dependency(principal: PagePrincipal, policy: PolicyDep) -> Guard:
         return _guard_for(principal, policy, action, domain)
 
     return page_dependency

@@ -10,4 +10,5 @@ the module and append its name here.
 MODULES: list[str] = [
     "bench.load",
     "bench.spatial",
+    "bench.api",
 ]

@@ -46,7 +46,7 @@ class UnitScope:
             raise PermissionDeniedError(msg)
 
 
-def unit_scope(principal: PrincipalDep, policy: PolicyDep) -> UnitScope:
+async def unit_scope(principal: PrincipalDep, policy: PolicyDep) -> UnitScope:
     scope = UnitScope(principal.actor, policy)
     scope.check(principal.user.unit_code)
     return scope
