@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import pages, routes, vendor
+from api import maps_routes, pages, routes, vendor
 from api.deps import EngineDep, app_engine
 from api.errors import ERROR_STATUS, status_for  # noqa: F401 (the one error table lives there)
 from rural.settings import Settings, get_settings
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(_security_headers)
     app.include_router(pages.router)
     app.include_router(vendor.router)
+    app.include_router(maps_routes.router)  # /maps/{kind}, behind the page login
     routes.install(app)  # error handlers, /auth/token, /api, /ogc, the people's pages
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     return app

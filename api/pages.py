@@ -1,4 +1,5 @@
-"""HTML pages: the index and the maps. Chinese for people, English in the code."""
+"""HTML pages: the index (the maps are served by ``api.maps_routes``). Chinese for people,
+English in the code."""
 
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, func, inspect, select
 
 from api.deps import EngineDep
-from api.vendor import VENDOR_PREFIX
-from gis.layers import is_demo_database, town_layer, village_layer
-from maps.assets import Assets, render_page
-from maps.overview import build_overview_map
+from gis.layers import is_demo_database
 from rural import codes
 from rural.enums import UnitLevel
 from rural.errors import NotFoundError
@@ -90,21 +88,3 @@ def index(request: Request, engine: EngineDep) -> HTMLResponse:
         {"county": county, "demo": is_demo_database(engine)},
         headers=NO_STORE,
     )
-
-
-@router.get("/maps/overview", response_class=HTMLResponse, include_in_schema=False)
-def overview_map(request: Request, engine: EngineDep) -> HTMLResponse:
-    """The county overview map: villages by harmless-toilet rate, town boundaries."""
-    county = county_summary(engine)
-    villages = village_layer(engine, unit_code=county.code)
-    towns = town_layer(engine, unit_code=county.code)
-    # Behind a proxy that mounts the app under a prefix, the asset URLs follow it.
-    assets = Assets.served(request.scope.get("root_path", "") + VENDOR_PREFIX)
-    m = build_overview_map(
-        villages,
-        towns,
-        title=f"{county.name} 农村无害化卫生厕所普及率",
-        demo=is_demo_database(engine),
-        assets=assets,
-    )
-    return HTMLResponse(render_page(m, assets=assets), headers=NO_STORE)

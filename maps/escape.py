@@ -14,6 +14,8 @@ import math
 import numbers
 from collections.abc import Mapping
 
+from markupsafe import Markup
+
 _REPLACEMENTS = {
     "&": "&amp;",
     "<": "&lt;",
@@ -43,12 +45,15 @@ def escape_text(value: object) -> str:
 def escape_properties(properties: Mapping[str, object]) -> dict[str, object]:
     """A copy of a feature's properties with every string value escaped.
 
-    Numbers and booleans are kept as they are (JSON numbers cannot carry markup); any other
-    object is escaped as its text.
+    Numbers and booleans are kept as they are (JSON numbers cannot carry markup);
+    :class:`markupsafe.Markup` is HTML the map code built itself from escaped parts (a link
+    to a village's page) and is kept; any other object is escaped as its text.
     """
     out: dict[str, object] = {}
     for key, value in properties.items():
-        if isinstance(value, bool):
+        if isinstance(value, Markup):
+            out[key] = str(value)
+        elif isinstance(value, bool):
             out[key] = value
         elif isinstance(value, numbers.Integral):
             out[key] = int(value)

@@ -189,3 +189,199 @@ def village_style(value: float | None, *, classes: ClassBreaks = RATE_BREAKS) ->
 
 
 TOWN_STYLE = PathStyle(colour="#252525", weight=2.5)
+
+
+# ---------------------------------------------------------------- data-driven breaks
+
+# ColorBrewer YlGnBu, 5 classes: for figures that are neither rates nor "bad when high".
+SEQUENTIAL_COLOURS = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+
+
+def quantile_breaks(
+    values: Sequence[float | None],
+    *,
+    colours: Sequence[str] = SEQUENTIAL_COLOURS,
+    percent: bool = False,
+) -> ClassBreaks:
+    """Class breaks at the quantiles of ``values`` (missing values ignored), one class per colour.
+
+    Repeated quantiles collapse into one break, so a skewed figure gets fewer classes (the
+    highest colours are kept). With fewer than two distinct values there is a single break.
+    """
+    finite = sorted(
+        float(v) for v in values if v is not None and not math.isnan(v) and math.isfinite(v)
+    )
+    if not finite:
+        return ClassBreaks(breaks=(0.0,), colours=(colours[0], colours[-1]), percent=percent)
+    k = len(colours)
+    cuts: list[float] = []
+    for i in range(1, k):
+        position = (len(finite) - 1) * i / k
+        low = finite[math.floor(position)]
+        high = finite[math.ceil(position)]
+        cut = round(low + (high - low) * (position - math.floor(position)), 6)
+        if cut > finite[0] and (not cuts or cut > cuts[-1]):
+            cuts.append(cut)
+    if not cuts:
+        cuts = [finite[-1]] if finite[-1] > finite[0] else [finite[0] + 1.0]
+    chosen = tuple(colours[-(len(cuts) + 1) :])
+    return ClassBreaks(breaks=tuple(cuts), colours=chosen, percent=percent)
+
+
+# Load of a transfer station (inflow / design capacity): fine, near full, over capacity.
+LOAD_BREAKS = ClassBreaks(breaks=(0.8, 1.0), colours=("#1a9641", "#fdae61", "#d7191c"))
+
+
+# ---------------------------------------------------------------- categories
+
+
+@dataclass(frozen=True)
+class Category:
+    """One class of a categorical layer: a key in the data, its Chinese label and colour."""
+
+    key: str
+    label: str
+    colour: str
+
+    def __post_init__(self) -> None:
+        _check_colour(self.colour, field=f"colour of {self.key!r}")
+
+
+@dataclass(frozen=True)
+class Categories:
+    """Colours of a categorical layer, in legend order; unknown keys get the last entry."""
+
+    items: tuple[Category, ...]
+
+    def __post_init__(self) -> None:
+        keys = [c.key for c in self.items]
+        if not keys or len(set(keys)) != len(keys):
+            msg = f"categories must be non-empty with distinct keys, got {keys}"
+            raise StyleError(msg)
+
+    def index(self, key: object) -> int:
+        for i, item in enumerate(self.items):
+            if item.key == key:
+                return i
+        return len(self.items) - 1
+
+    def colour(self, key: object) -> str:
+        return self.items[self.index(key)].colour
+
+    def label(self, key: object) -> str:
+        return self.items[self.index(key)].label
+
+    def legend(self) -> list[tuple[str, str]]:
+        return [(c.colour, c.label) for c in self.items]
+
+
+# A facility's state (collection points, stations, treatment and sewage facilities).
+FACILITY_STATUS = Categories(
+    (
+        Category("operating", "运行", "#1a9641"),
+        Category("fault", "故障", "#fdae61"),
+        Category("stopped", "停运", "#d7191c"),
+        Category("building", "在建", "#2c7bb6"),
+        Category("decommissioned", "报废", "#969696"),
+    )
+)
+
+# A household by its toilet (the ledger's current state): what the sanitation rates count.
+HOUSEHOLD_TOILET = Categories(
+    (
+        Category("harmless", "无害化卫生厕所(正常使用)", "#1a9641"),
+        Category("sanitary", "卫生厕所(非无害化)", "#a6d96a"),
+        Category("not_in_use", "厕所损坏/闲置/在建", "#fdae61"),
+        Category("non_sanitary", "非卫生厕所", "#d7191c"),
+        Category("none", "无户厕记录", "#7f7f7f"),
+    )
+)
+
+# A household by the courtyard rating in force (美丽庭院 stars).
+COURTYARD_STARS = Categories(
+    (
+        Category("5", "五星", "#006837"),
+        Category("4", "四星", "#31a354"),
+        Category("3", "三星", "#78c679"),
+        Category("2", "二星", "#fdae61"),
+        Category("1", "一星", "#d7191c"),
+        Category("none", "未评星", "#7f7f7f"),
+    )
+)
+
+# A link of the garbage chain.
+CHAIN_LINK = Categories(
+    (
+        Category("ok", "收运链正常", "#2b83ba"),
+        Category("broken", "断链(设施停运/故障/混装)", "#e31a1c"),
+    )
+)
+
+# An open problem, by how late it is.
+PROBLEM_STATE = Categories(
+    (
+        Category("overdue", "逾期未销号", "#d7191c"),
+        Category("open", "整改期限内", "#fdae61"),
+        Category("no_deadline", "未定期限", "#2c7bb6"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class PointStyle:
+    """Leaflet circle-marker options for a point."""
+
+    colour: str
+    radius: float = 6.0
+    weight: float = 1.0
+    fill_opacity: float = 0.9
+    outline: str = "#333333"
+    dash: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_colour(self.colour, field="colour")
+        _check_colour(self.outline, field="outline")
+
+    def leaflet(self) -> dict[str, object]:
+        options: dict[str, object] = {
+            "radius": self.radius,
+            "color": self.outline,
+            "weight": self.weight,
+            "fill": True,
+            "fillColor": self.colour,
+            "fillOpacity": self.fill_opacity,
+            "opacity": 1.0,
+        }
+        if self.dash:
+            options["dashArray"] = self.dash
+        return options
+
+
+def line_style(state: str) -> dict[str, object]:
+    """A chain link: blue when it works, thick dashed red when it is broken."""
+    if state == "broken":
+        return {
+            "color": CHAIN_LINK.colour("broken"),
+            "weight": 3.5,
+            "opacity": 0.95,
+            "dashArray": "6 4",
+        }
+    return {"color": CHAIN_LINK.colour("ok"), "weight": 1.5, "opacity": 0.7}
+
+
+# A village public toilet by its condition.
+PUBLIC_TOILET_CONDITION = Categories(
+    (
+        Category("in_use", "正常使用", "#1a9641"),
+        Category("broken", "损坏(渗漏/堵塞/冻结)", "#d7191c"),
+        Category("unused", "闲置", "#969696"),
+        Category("building", "在建", "#2c7bb6"),
+    )
+)
+
+
+def public_toilet_key(condition: str) -> str:
+    """The legend class of a public toilet's condition (the three broken ones are one class)."""
+    if condition in ("leaking", "blocked", "frozen"):
+        return "broken"
+    return condition

@@ -25,6 +25,7 @@ from rural.commands.checks import check_app
 from rural.commands.facility import facility_app
 from rural.commands.importing import export_app, import_app
 from rural.commands.indicators import indicators_command
+from rural.commands.maps import map_command
 from rural.commands.users import security_app, user_app
 from rural.db import engine_from_settings
 from rural.errors import RuralError
@@ -48,6 +49,7 @@ app.command("backup")(_export.backup_command)
 app.command("indicators")(indicators_command)
 app.add_typer(chain_app, name="chain")
 app.add_typer(facility_app, name="facility")
+app.command("map")(map_command)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.app import CONTENT_SECURITY_POLICY, create_app
+from api.app import create_app
 from maps.assets import asset_files
 from rural.settings import Settings
 from tests.factories import ToiletMix, VillageSpec, small_county
@@ -70,36 +69,6 @@ def test_index_of_an_empty_database(client: TestClient) -> None:
     assert "暂无数据" in response.text
 
 
-def test_overview_map_page(engine: Engine, client: TestClient) -> None:
-    _county(engine, demo=True)
-    response = client.get("/maps/overview")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-    page = response.text
-    assert "http://" not in page
-    assert "https://" not in page
-    assert "<title>清溪县 农村无害化卫生厕所普及率</title>" in page
-    assert '<span class="rural-demo-badge">示例数据</span>' in page
-    # Hostile names reach the page only escaped (JSON also escapes "&" as \u0026).
-    assert HOSTILE not in page
-    assert "`家村" not in page
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
-    assert "\\u738b\\u0026#x60;\\u5bb6\\u6751" in page  # 王&#x60;家村
-
-
-def test_every_asset_the_map_page_uses_is_served(engine: Engine, client: TestClient) -> None:
-    _county(engine, demo=False)
-    page = client.get("/maps/overview").text
-    urls = re.findall(r'(?:src|href)="(/[^"]+)"', page)
-    assert "/static/vendor/leaflet/1.9.3/leaflet.js" in urls
-    assert "/static/vendor/leaflet/1.9.3/leaflet.css" in urls
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 200, url
-
-
 def test_vendor_files_with_content_type_and_cache(client: TestClient) -> None:
     files = asset_files()
     for path, expected_type in [
@@ -134,16 +103,6 @@ def test_vendor_serves_only_listed_files(client: TestClient, path: str) -> None:
     detail = response.json()["detail"]
     assert detail.startswith("没有这个静态文件: leaflet/1.9.3/") or detail == "页面不存在"
     assert "root:" not in response.text
-
-
-def test_overview_without_a_county_is_a_chinese_404(client: TestClient) -> None:
-    as_json = client.get("/maps/overview")
-    assert as_json.status_code == 404
-    assert "数据库中没有县级单位" in as_json.json()["detail"]
-    as_page = client.get("/maps/overview", headers={"Accept": "text/html"})
-    assert as_page.status_code == 404
-    assert as_page.headers["content-type"].startswith("text/html")
-    assert "数据库中没有县级单位" in as_page.text
 
 
 def test_healthz(client: TestClient) -> None:

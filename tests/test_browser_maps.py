@@ -1,7 +1,9 @@
 """The maps in a real browser: Debian Chromium driven by Playwright, against a live server.
 
-Checks what only a browser can: the polygons are drawn, tooltips show hostile names literally
-and run nothing, and no request leaves the test server (or, for a saved file, the disk).
+Checks what only a browser can: a user logs in through the login form, every served map draws
+its polygons, tooltips and popups show hostile names literally and run nothing, the village
+search finds a village, and no request leaves the test server (or, for a saved file, the disk)
+— except tiles of a configured tile source.
 """
 
 from __future__ import annotations
@@ -18,31 +20,33 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from gis.layers import town_layer, village_layer
 from maps.assets import Assets
-from maps.overview import build_overview_map, save
+from maps.basemaps import basemap_for
+from maps.kinds import KINDS, MapRequest, build_map
+from maps.page import MapSetup, save
+from maps.popups import Links
 from rural import migrate
 from rural.db import make_engine
 from rural.settings import Settings
-from tests.factories import SmallCounty, ToiletMix, VillageSpec, small_county
+from tests import mapworld as w
 
 pytestmark = pytest.mark.browser
 
-HOSTILE = "<img src=x onerror=alert(1)>"
-BACKTICK = "王`家村"
-TEMPLATE = "${alert(1)}村"
 VIEWPORT = {"width": 1400, "height": 900}
+UNIT = {key: (w.A1 if key == "village" else w.COUNTY) for key in KINDS}
+# Polygons drawn (villages + towns, or the village and its neighbour), from tests/mapworld.py.
+POLYGONS = dict.fromkeys(KINDS, 4 + 2) | {"village": 2}
+# One transparent 1x1 PNG: what the fake intranet tile server answers.
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
 
 
 @dataclass
 class LiveServer:
     origin: str
-    county: SmallCounty
     database_url: str
-
-    @property
-    def village_names(self) -> list[str]:
-        return [name for names in self.county.village_names for name in names]
 
 
 def _free_port() -> int:
@@ -53,31 +57,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """uvicorn in a thread on a free 127.0.0.1 port, serving a small county with hostile names."""
+    """uvicorn in a thread on a free 127.0.0.1 port, serving the map world."""
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'rural.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
-    county = small_county(
-        engine,
-        county_name="清溪县",
-        demo=True,
-        towns=[
-            (
-                "甲镇",
-                [
-                    VillageSpec("东山村", ToiletMix(harmless_in_use=19, sanitary_in_use=1)),
-                    VillageSpec(HOSTILE, ToiletMix(harmless_in_use=1, no_toilet=3)),
-                ],
-            ),
-            (
-                "乙乡",
-                [
-                    VillageSpec(BACKTICK, ToiletMix(harmless_in_use=3, harmless_broken=1)),
-                    VillageSpec(TEMPLATE),
-                ],
-            ),
-        ],
-    )
+    w.build_map_world(engine)
     engine.dispose()
     app = create_app(Settings(database_url=url))
     port = _free_port()
@@ -95,7 +79,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         server.should_exit = True
         pytest.fail("uvicorn did not start")
     try:
-        yield LiveServer(origin=f"http://127.0.0.1:{port}", county=county, database_url=url)
+        yield LiveServer(origin=f"http://127.0.0.1:{port}", database_url=url)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -109,13 +93,22 @@ class PageWatch:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # responses with status >= 400
 
 
-def _watched_page(browser: Any) -> tuple[Any, Any, PageWatch]:
-    context = browser.new_context(viewport=VIEWPORT)
+def _watched_page(browser: Any, **context_options: Any) -> tuple[Any, Any, PageWatch]:
+    context = browser.new_context(viewport=VIEWPORT, **context_options)
     page = context.new_page()
     watch = PageWatch()
     page.on("request", lambda request: watch.requests.append(request.url))
+    page.on(
+        "response",
+        lambda response: (
+            watch.failed.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
     page.on(
         "console",
         lambda message: (
@@ -132,119 +125,206 @@ def _watched_page(browser: Any) -> tuple[Any, Any, PageWatch]:
     return context, page, watch
 
 
-def _tooltip_texts(page: Any) -> list[str]:
-    """Hover each village polygon in turn; the text of the tooltip it opens."""
-    texts = []
-    villages = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
-    for index in range(villages.count()):
-        box = villages.nth(index).bounding_box()
-        assert box is not None
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        tooltip = page.locator(".leaflet-tooltip")
-        tooltip.wait_for(state="visible")
-        texts.append(tooltip.inner_text())
-        page.mouse.move(2, VIEWPORT["height"] - 2)  # off every polygon: the tooltip closes
-        tooltip.wait_for(state="detached")
-    return texts
+@pytest.fixture(scope="module")
+def login_state(browser: Any, live_server: LiveServer) -> dict[str, Any]:
+    """Log in through the login form once; later pages reuse the session cookie."""
+    context, page, watch = _watched_page(browser)
+    try:
+        page.goto(f"{live_server.origin}/maps/overview")
+        page.wait_for_url(re.compile(r".*/login\?next=%2Fmaps%2Foverview$"))
+        page.fill("#username", "admin")
+        page.fill("#password", w.PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(f"{live_server.origin}/maps/overview")
+        page.locator(".leaflet-overlay-pane svg path").first.wait_for(state="attached")
+        # The login page (not a map) may ask for /favicon.ico, which the app does not have.
+        assert [f for f in watch.failed if not f.endswith("/favicon.ico")] == []
+        assert watch.dialogs == []
+        assert watch.page_errors == []
+        state: dict[str, Any] = context.storage_state()
+        return state
+    finally:
+        context.close()
 
 
 def _assert_clean(watch: PageWatch) -> None:
+    assert watch.failed == []
     assert watch.dialogs == []
     assert watch.page_errors == []
     assert watch.console_errors == []
 
 
-def test_overview_map_draws_everything_and_stays_on_the_server(
-    browser: Any, live_server: LiveServer
+# Opens every tooltip and popup of every feature through Leaflet's own events and returns the
+# text each shows (what a user hovering and clicking each feature would read).
+OPEN_ALL = """
+() => {
+    const name = Object.keys(window).find((k) => /^map_[0-9a-f]{32}$/.test(k));
+    const map = window[name];
+    const out = {tooltips: [], popups: [], links: []};
+    map.eachLayer((leaf) => {
+        if (!leaf.feature) { return; }
+        const at = leaf.getLatLng ? leaf.getLatLng() : leaf.getBounds().getCenter();
+        leaf.fire("mouseover", {latlng: at}, true);
+        const tip = document.querySelector(".leaflet-tooltip");
+        if (tip) { out.tooltips.push(tip.innerText); }
+        leaf.fire("mouseout", {latlng: at}, true);
+        leaf.fire("click", {latlng: at}, true);
+        const popup = document.querySelector(".leaflet-popup-content");
+        if (popup) {
+            out.popups.push(popup.innerText);
+            popup.querySelectorAll("a").forEach((a) => out.links.push(a.getAttribute("href")));
+        }
+        map.closePopup();
+    });
+    out.images = document.querySelectorAll("img").length;
+    return out;
+}
+"""
+
+
+def _open_all(page: Any) -> dict[str, Any]:
+    found: dict[str, Any] = page.evaluate(OPEN_ALL)
+    return found
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_served_map_draws_and_stays_on_the_server(
+    browser: Any, live_server: LiveServer, login_state: dict[str, Any], kind: str
 ) -> None:
-    context, page, watch = _watched_page(browser)
+    context, page, watch = _watched_page(browser, storage_state=login_state)
     try:
-        page.goto(f"{live_server.origin}/maps/overview")
-        paths = page.locator(".leaflet-overlay-pane svg path")
-        villages = len(live_server.village_names)
-        towns = len(live_server.county.town_codes)
-        paths.nth(villages + towns - 1).wait_for(state="attached")
-        assert paths.count() == villages + towns
-        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == villages
-
-        assert (
-            page.locator("#rural-title").inner_text().startswith("清溪县 农村无害化卫生厕所普及率")
-        )
+        page.goto(f"{live_server.origin}/maps/{kind}?unit={UNIT[kind]}")
+        polygons = page.locator(".leaflet-overlay-pane svg path")
+        polygons.nth(POLYGONS[kind] - 1).wait_for(state="attached")
         assert page.locator(".rural-demo-badge").inner_text() == "示例数据"
-        legend = page.locator("#rural-legend").inner_text()
-        for label in ("无害化卫生厕所普及率", "≥ 95%", "< 50%", "无数据"):
-            assert label in legend
-        scale = page.locator(".leaflet-control-scale").inner_text()
-        assert re.fullmatch(r"\d+ k?m", scale.strip()), scale  # metric only
-        layers = page.locator(".leaflet-control-layers").inner_text()
-        assert "村 · 无害化卫生厕所普及率" in layers
-        assert "乡镇界" in layers
-
-        texts = _tooltip_texts(page)
-        by_name = {}
-        for text in texts:
-            first_line = text.splitlines()[0]
-            assert first_line.startswith("村")
-            by_name[first_line.removeprefix("村").strip()] = text
-        assert sorted(by_name) == sorted(live_server.village_names)
-        # Figures worked out by hand from the ToiletMix of each village.
-        assert "95.0%" in by_name["东山村"]  # 19 / 20
-        assert "25.0%" in by_name[HOSTILE]  # 1 / 4
-        assert "75.0%" in by_name[BACKTICK]  # 3 / 4 (one harmless toilet leaks)
-        assert "无数据" in by_name[TEMPLATE]  # no households
-        assert "甲镇" in by_name[HOSTILE]
-        assert "乙乡" in by_name[BACKTICK]
-        assert page.locator(".leaflet-tooltip img").count() == 0
-        assert page.locator("img[src='x']").count() == 0
-
+        assert page.locator("#rural-legend").inner_text().strip()
+        assert re.fullmatch(r"\d+ k?m", page.locator(".leaflet-control-scale").inner_text())
+        found = _open_all(page)
+        text = "\n".join(found["tooltips"] + found["popups"])
+        assert found["tooltips"], "no tooltip opened"
+        assert found["images"] == 0  # no <img> smuggled in by a name
+        if kind != "village":
+            for name in (w.HOSTILE, w.BACKTICK, w.TEMPLATE):
+                assert name in text, name
+        assert "王小明" not in text
+        if kind == "village":  # up close, every household of A1 is its own CSS marker
+            markers = page.locator(".leaflet-marker-pane .rural-pt")
+            markers.nth(19).wait_for(state="attached")  # chunked loading adds them in turns
+            assert markers.count() == 20
+            markers.first.click()
+            household = page.locator(".leaflet-popup-content", has_text="户厕: ")
+            household.wait_for(state="visible")
+            assert household.inner_text().startswith("户厕: ")
         _assert_clean(watch)
-        assert watch.requests
         outside = [url for url in watch.requests if not url.startswith(live_server.origin + "/")]
         assert outside == []
     finally:
         context.close()
 
 
-def test_index_links_to_the_map(browser: Any, live_server: LiveServer) -> None:
-    context, page, watch = _watched_page(browser)
+def test_hovering_and_searching_villages_show_names_literally(
+    browser: Any, live_server: LiveServer, login_state: dict[str, Any]
+) -> None:
+    context, page, watch = _watched_page(browser, storage_state=login_state)
     try:
-        page.goto(f"{live_server.origin}/")
-        assert page.locator("#demo-badge").inner_text() == "示例数据"
-        page.locator("#link-overview").click()
-        page.wait_for_url(f"{live_server.origin}/maps/overview")
-        page.locator(".leaflet-overlay-pane svg path").first.wait_for(state="attached")
+        page.goto(f"{live_server.origin}/maps/overview")
+        villages = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+        villages.nth(3).wait_for(state="attached")
+        assert villages.count() == 4  # towns are not interactive; households are hidden
+        texts = {}
+        for index in range(villages.count()):
+            box = villages.nth(index).bounding_box()
+            assert box is not None
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            tooltip = page.locator(".leaflet-tooltip")
+            tooltip.wait_for(state="visible")
+            first, *rest = tooltip.inner_text().splitlines()
+            texts[first.removeprefix("村").strip()] = "\n".join(rest)
+            page.mouse.move(2, VIEWPORT["height"] - 2)
+            tooltip.wait_for(state="detached")
+        assert sorted(texts) == sorted(w.VILLAGE_NAMES.values())
+        for code, name in w.VILLAGE_NAMES.items():
+            assert w.EXPECTED_HARMLESS_TEXT[code] in texts[name]
+
+        # The village search: every village offered by name and town; Enter opens its popup.
+        box = page.locator("#rural-search input")
+        options = page.locator("#rural-search-list option")
+        values = sorted(options.nth(i).get_attribute("value") for i in range(options.count()))
+        assert values == sorted(
+            f"{name} · {w.TOWN_NAMES[code[:9] + '000']}" for code, name in w.VILLAGE_NAMES.items()
+        )
+        box.fill(f"{w.HOSTILE} · 甲镇")
+        box.press("Enter")
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible")
+        assert w.HOSTILE in popup.inner_text()
+        assert "25.0% (1/4)" in popup.inner_text()
+        link = popup.locator("a", has_text="村页面")
+        assert link.get_attribute("href") == f"/official?unit={w.A2}"
+        assert page.locator("img[src='x']").count() == 0
         _assert_clean(watch)
-        assert all(url.startswith(live_server.origin + "/") for url in watch.requests)
     finally:
         context.close()
+
+
+def _saved(database_url: str, folder: Path, kind: str, **setup: Any) -> Path:
+    engine = make_engine(database_url)
+    try:
+        m = build_map(
+            engine,
+            KINDS[kind],
+            MapRequest(unit_code=UNIT[kind]),
+            MapSetup(assets=Assets.inline(), links=Links.for_file("http://10.0.0.8"), **setup),
+        )
+    finally:
+        engine.dispose()
+    return save(m, folder / f"{kind}.html")
 
 
 def test_saved_map_opens_from_disk_with_no_network(
     browser: Any, live_server: LiveServer, tmp_path: Path
 ) -> None:
-    engine = make_engine(live_server.database_url)
-    try:
-        code = live_server.county.county_code
-        villages = village_layer(engine, unit_code=code)
-        towns = town_layer(engine, unit_code=code)
-    finally:
-        engine.dispose()
-    m = build_overview_map(villages, towns, title="清溪县 总览", demo=True, assets=Assets.served())
-    path = save(m, tmp_path / "总览.html")
-    html = path.read_text(encoding="utf-8")
-    assert "<script src=" not in html
-
+    kind = "overview"
+    path = _saved(live_server.database_url, tmp_path, kind)
+    assert "<script src=" not in path.read_text(encoding="utf-8")
     context, page, watch = _watched_page(browser)
     try:
         page.goto(path.as_uri())
-        paths = page.locator(".leaflet-overlay-pane svg path")
-        expected = len(live_server.village_names) + len(live_server.county.town_codes)
-        paths.nth(expected - 1).wait_for(state="attached")
-        assert paths.count() == expected
-        texts = _tooltip_texts(page)
-        assert any(text.splitlines()[0].endswith(HOSTILE) for text in texts)
-        assert any(text.splitlines()[0].endswith(BACKTICK) for text in texts)
+        polygons = page.locator(".leaflet-overlay-pane svg path")
+        polygons.nth(POLYGONS[kind] - 1).wait_for(state="attached")
+        found = _open_all(page)
+        text = "\n".join(found["tooltips"] + found["popups"])
+        for name in (w.HOSTILE, w.BACKTICK, w.TEMPLATE):
+            assert name in text
+        assert f"http://10.0.0.8/official?unit={w.A1}" in found["links"]
         _assert_clean(watch)
         assert watch.requests == [path.as_uri()]
+    finally:
+        context.close()
+
+
+def test_an_intranet_tile_source_is_the_only_other_host(
+    browser: Any, live_server: LiveServer, tmp_path: Path
+) -> None:
+    tiles = "http://tiles.intranet.test/{z}/{x}/{y}.png"
+    path = _saved(live_server.database_url, tmp_path, "sewage", basemap=basemap_for(tiles))
+    context, page, watch = _watched_page(browser)
+    served: list[str] = []
+
+    def fake_tile_server(route: Any) -> None:
+        served.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=PNG_1X1)
+
+    try:
+        page.route("http://tiles.intranet.test/**", fake_tile_server)
+        page.goto(path.as_uri())
+        page.locator(".leaflet-tile-loaded").first.wait_for(state="attached")
+        _assert_clean(watch)
+        others = [url for url in watch.requests if url != path.as_uri()]
+        assert others
+        assert all(
+            re.fullmatch(r"http://tiles\.intranet\.test/\d+/\d+/\d+\.png", u) for u in others
+        )
+        assert served
     finally:
         context.close()

@@ -14,6 +14,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from maps.assets import Assets, render_page
 from maps.overview import build_overview_map, feature_count, save
+from maps.page import MapSetup
 from rural.errors import ValidationError
 
 CRS = "EPSG:4490"
@@ -26,8 +27,9 @@ def _villages(**overrides: Any) -> gpd.GeoDataFrame:
         "town_code": ["330102100000"] * 3,
         "town_name": ["甲镇"] * 3,
         "resident_households": [20, 4, 0],
-        "harmless_households": [19, 1, 0],
-        "harmless_rate": [0.95, 0.25, math.nan],
+        "harmless_toilet_rate": [0.95, 0.25, math.nan],
+        "harmless_toilet_rate_num": [19, 1, 0],
+        "harmless_toilet_rate_den": [20, 4, 0],
     }
     geometry = [
         MultiPolygon([Polygon([(120.123456789, 30.0), (120.2, 30.0), (120.2, 30.1)])]),
@@ -53,19 +55,30 @@ def _village_features(html: str) -> list[dict[str, Any]]:
     return list(json.loads(match.group(1))["features"])
 
 
-def _render(**kwargs: Any) -> str:
-    options: dict[str, Any] = {"title": "示例县 总览", "demo": False, "assets": Assets.served()}
+def _setup(*, demo: bool = False) -> MapSetup:
+    return MapSetup(assets=Assets.served(), demo=demo)
+
+
+def _render(*, demo: bool = False, **kwargs: Any) -> str:
+    options: dict[str, Any] = {"title": "示例县 总览", "setup": _setup(demo=demo)}
     options.update(kwargs)
     return render_page(build_overview_map(_villages(), _towns(), **options), assets=Assets.served())
 
 
 def test_layers_carry_every_feature() -> None:
-    m = build_overview_map(_villages(), _towns(), title="t", demo=False, assets=Assets.served())
+    m = build_overview_map(_villages(), _towns(), title="t", setup=_setup())
     assert feature_count(m) == {"村 · 无害化卫生厕所普及率": 3, "乡镇界": 1}
 
 
-def test_coordinates_are_rounded_to_six_decimals() -> None:
+def test_coordinates_are_rounded_to_five_decimals_by_default() -> None:
     html = _render()
+    assert "120.12346" in html
+    assert "120.123457" not in html
+    assert "120.123456789" not in html
+
+
+def test_precision_can_be_raised_for_close_ups() -> None:
+    html = _render(decimals=6)
     assert "120.123457" in html
     assert "120.123456789" not in html
 
@@ -78,9 +91,9 @@ def test_tooltip_properties_are_escaped_and_formatted() -> None:
         "&lt;img src=x onerror=alert(1)&gt;",
         "王&#x60;家村",
     ]
-    assert [p["rate_text"] for p in props] == ["95.0%", "25.0%", "无数据"]
+    assert [p["value_text"] for p in props] == ["95.0% (19/20)", "25.0% (1/4)", "无数据"]
     assert [p["households_text"] for p in props] == ["20", "4", "0"]
-    assert [p["harmless_text"] for p in props] == ["19", "1", "0"]
+    assert [p["town_name"] for p in props] == ["甲镇"] * 3
 
 
 def test_fill_colours_follow_the_rate_classes() -> None:
@@ -108,7 +121,7 @@ def test_title_is_escaped() -> None:
 def test_villages_without_boundary_are_left_out_and_counted() -> None:
     villages = _villages()
     villages.loc[1, "geometry"] = None
-    m = build_overview_map(villages, _towns(), title="t", demo=False, assets=Assets.served())
+    m = build_overview_map(villages, _towns(), title="t", setup=_setup())
     assert feature_count(m)["村 · 无害化卫生厕所普及率"] == 2
     assert "1 个村无边界数据，未上图" in render_page(m, assets=Assets.served())
 
@@ -116,21 +129,19 @@ def test_villages_without_boundary_are_left_out_and_counted() -> None:
 def test_data_without_crs_is_refused() -> None:
     villages = _villages().set_crs(None, allow_override=True)
     with pytest.raises(ValidationError, match="villages has no CRS"):
-        build_overview_map(villages, _towns(), title="t", demo=False, assets=Assets.served())
+        build_overview_map(villages, _towns(), title="t", setup=_setup())
 
 
 def test_empty_layers_still_make_a_page() -> None:
     empty_villages = _villages().iloc[:0]
     empty_towns = _towns().iloc[:0]
-    m = build_overview_map(
-        empty_villages, empty_towns, title="t", demo=False, assets=Assets.served()
-    )
+    m = build_overview_map(empty_villages, empty_towns, title="t", setup=_setup())
     html = render_page(m, assets=Assets.served())
     assert "[35.0, 105.0]" in html  # the fallback centre
 
 
 def test_save_writes_one_standalone_utf8_file(tmp_path: Path) -> None:
-    m = build_overview_map(_villages(), _towns(), title="示例县", demo=True, assets=Assets.served())
+    m = build_overview_map(_villages(), _towns(), title="示例县", setup=_setup(demo=True))
     path = save(m, tmp_path / "map.html")
     html = path.read_text(encoding="utf-8")
     assert "<script src=" not in html

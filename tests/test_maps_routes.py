@@ -1,0 +1,182 @@
+"""``/maps/{kind}`` through the app (Starlette's TestClient, a real SQLite file): behind the page
+login, for the caller's unit by default, refused outside their scope or line, compressed,
+no-store, with a Content-Security-Policy that admits only the configured tile host."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.app import CONTENT_SECURITY_POLICY, create_app
+from api.auth import SESSION_COOKIE
+from maps.kinds import KINDS
+from rural.settings import Settings
+from tests import mapworld as w
+from tests.mapworld import MapWorld, build_map_world
+
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MapWorld, str]]:
+    from rural import migrate
+    from rural.db import make_engine
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('routes') / 'rural.db'}"
+    engine: Engine = make_engine(url)
+    migrate.upgrade(engine)
+    yield build_map_world(engine), url
+    engine.dispose()
+
+
+def _client(url: str, **settings: str) -> TestClient:
+    return TestClient(create_app(Settings(database_url=url, **settings)))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def client(world: tuple[MapWorld, str]) -> Iterator[TestClient]:
+    with _client(world[1]) as test_client:
+        yield test_client
+
+
+def _as(client: TestClient, world: MapWorld, username: str) -> TestClient:
+    client.cookies.set(SESSION_COOKIE, world.session_cookie(username))
+    return client
+
+
+def test_without_login_a_browser_goes_to_the_login_page(client: TestClient) -> None:
+    client.cookies.clear()
+    response = client.get(
+        "/maps/overview", params={"unit": w.COUNTY}, headers=HTML, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fmaps%2Foverview%3Funit%3D331128000000"
+    assert client.get("/maps/chain").status_code == 401
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_is_served_to_the_county_admin(
+    client: TestClient, world: tuple[MapWorld, str], kind: str
+) -> None:
+    unit = w.A1 if kind == "village" else w.COUNTY
+    response = _as(client, world[0], "admin").get(f"/maps/{kind}", params={"unit": unit})
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    page = response.text
+    assert "http://" not in page
+    assert "https://" not in page
+    assert w.HOSTILE not in page
+    assert "王小明" not in page
+    assert '<span class="rural-demo-badge">示例数据</span>' in page
+    urls = re.findall(r'(?:src|href)="(/[^"]+)"', page)
+    assert "/static/vendor/leaflet/1.9.3/leaflet.js" in urls
+    assert "/static/vendor/leaflet/1.9.3/leaflet.css" in urls
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    if kind == "overview":
+        # Names reach the page only escaped (in JSON "&" is also escaped, as \u0026).
+        assert "<title>清溪县 农村人居环境总览 · 无害化卫生厕所普及率</title>" in page
+        assert "`家村" not in page
+        assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
+        assert "\\u738b\\u0026#x60;\\u5bb6\\u6751" in page  # 王&#x60;家村
+
+
+def test_the_default_unit_is_the_callers_own(
+    client: TestClient, world: tuple[MapWorld, str]
+) -> None:
+    page = _as(client, world[0], "official_b").get("/maps/overview").text
+    assert "<title>乙乡 农村人居环境总览 · 无害化卫生厕所普及率</title>" in page
+    assert "东山村" not in page  # a village of the other town
+    cadre = _as(client, world[0], "cadre").get("/maps/village").text
+    assert "<title>东山村 村详图</title>" in cadre
+
+
+@pytest.mark.parametrize(
+    ("username", "kind", "unit", "status"),
+    [
+        ("admin", "overview", w.OTHER_COUNTY, 403),  # another county
+        ("official_b", "overview", w.TOWN_A, 403),  # the neighbouring town
+        ("cadre", "sewage", w.A2, 403),  # the neighbouring village
+        ("eco", "sewage", w.COUNTY, 200),  # ecology owns sewage...
+        ("eco", "courtyard", w.COUNTY, 403),  # ... not courtyards (妇联)
+        ("eco", "overview", w.COUNTY, 403),  # the toilet rate is sanitation's
+        ("admin", "village", w.COUNTY, 422),  # the village map needs a village
+        ("admin", "heatmap", w.COUNTY, 404),
+        ("admin", "overview", "33112800000", 422),  # not 12 digits
+        ("admin", "overview", "331128101299", 404),  # in scope, but no such unit
+    ],
+)
+def test_scope_line_and_bad_input(
+    client: TestClient,
+    world: tuple[MapWorld, str],
+    username: str,
+    kind: str,
+    unit: str,
+    status: int,
+) -> None:
+    response = _as(client, world[0], username).get(f"/maps/{kind}", params={"unit": unit})
+    assert response.status_code == status, response.text[:300]
+
+
+def test_indicator_choice_and_refusal(client: TestClient, world: tuple[MapWorld, str]) -> None:
+    admin = _as(client, world[0], "admin")
+    page = admin.get("/maps/overview", params={"indicator": "sanitary_toilet_rate"}).text
+    assert "<title>清溪县 农村人居环境总览 · 卫生厕所普及率</title>" in page
+    assert 'id="rural-choices"' in page
+    bad = admin.get("/maps/overview", params={"indicator": "no_such_rate"})
+    assert bad.status_code == 422
+    assert "no_such_rate" in bad.json()["detail"]
+    assert admin.get("/maps/overview", params={"indicator": "<x>"}).status_code == 422
+
+
+def test_pages_are_gzipped_when_the_browser_accepts_it(
+    client: TestClient, world: tuple[MapWorld, str]
+) -> None:
+    admin = _as(client, world[0], "admin")
+    response = admin.get("/maps/sanitation", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["vary"] == "Accept-Encoding"
+    raw = admin.get("/maps/sanitation", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in raw.headers
+
+    # httpx decodes the gzip body; folium names elements at random, so compare without names.
+    def normal(text: str) -> str:
+        return re.sub(r"_[0-9a-f]{32}", "_X", text)
+
+    assert normal(response.text) == normal(raw.text)
+    assert int(response.headers["content-length"]) < len(raw.content) / 3
+
+
+def test_a_tile_source_is_the_only_other_host_allowed(world: tuple[MapWorld, str]) -> None:
+    tiles = "http://tiles.intranet.example:8080/{z}/{x}/{y}.png"
+    with _client(world[1], tile_source=tiles) as client:
+        response = _as(client, world[0], "admin").get("/maps/overview")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "img-src 'self' data: http://tiles.intranet.example:8080;" in policy
+    assert policy.replace(" http://tiles.intranet.example:8080", "") == CONTENT_SECURITY_POLICY
+    assert '"http://tiles.intranet.example:8080/{z}/{x}/{y}.png"' in response.text
+
+
+def test_a_bad_tile_source_is_a_clear_error(world: tuple[MapWorld, str]) -> None:
+    with _client(world[1], tile_source="tianditu") as client:
+        response = _as(client, world[0], "admin").get("/maps/overview")
+    assert response.status_code == 422
+    assert "RURAL_TIANDITU_KEY" in response.json()["detail"]
+
+
+def test_errors_are_chinese_pages_for_a_browser(
+    client: TestClient, world: tuple[MapWorld, str]
+) -> None:
+    response = _as(client, world[0], "admin").get(
+        "/maps/overview", params={"unit": "331128101299"}, headers=HTML
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "单位 331128101299 不存在" in response.text
