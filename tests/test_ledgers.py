@@ -338,9 +338,14 @@ def test_template_has_headers_choices_and_notes(tmp_path: Path, kind: Any) -> No
     assert "、".join(kind.key_headers()) in notes
     enum_columns = [c for c in kind.all_columns if c.enum is not None]
     validations = data.data_validations.dataValidation
-    assert len([v for v in validations if v.type == "list"]) == len(enum_columns) + len(
-        [c for c in kind.all_columns if c.value_type == "boolean"]
-    )
+    listed_columns = [
+        c
+        for c in kind.all_columns
+        if c.enum is not None
+        or c.value_type == "boolean"
+        or (c.categories and c.value_type == "text")
+    ]
+    assert len([v for v in validations if v.type == "list"]) == len(listed_columns)
     options = workbook["选项"]
     listed = {str(c.value) for row in options.iter_rows() for c in row if c.value is not None}
     for column in enum_columns:

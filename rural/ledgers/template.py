@@ -88,6 +88,8 @@ def _write(workbook: xlsxwriter.Workbook, kind: LedgerKind) -> None:
                     "source": f"='{OPTIONS_SHEET}'!${letter}$2:${letter}${len(choices) + 1}",
                     "error_title": column.header,
                     "error_message": "请从下拉列表中选择",
+                    # categories of another scheme (or their keys) are accepted on import too
+                    "error_type": "warning" if column.categories else "stop",
                 },
             )
             option_col += 1
@@ -135,6 +137,10 @@ def _choices(column: Column) -> list[str]:
         return [m.label for m in column.enum]
     if column.value_type == ColumnType.BOOLEAN:
         return ["是", "否"]
+    if column.categories and column.value_type == ColumnType.TEXT:
+        from rural.rules_loader import load_garbage_categories
+
+        return [c.label for c in load_garbage_categories().scheme.categories.values()]
     return []
 
 
