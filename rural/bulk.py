@@ -41,6 +41,7 @@ from rural.errors import ValidationError
 from rural.geometry import _ALLOWED, SRID, GeometryType
 
 CHUNK_ROWS = 50_000
+SQLITE_LOAD_CACHE_KIB = 262_144  # page cache for a bulk load (the default is 2 MiB)
 _POINT_WKB_HEADER = b"\x01\x01\x00\x00\x00"  # little endian, Point
 _POINT_EWKB_HEADER = b"\x01\x01\x00\x00\x20"  # little endian, Point with SRID
 BBOX_COLUMNS = ("minx", "miny", "maxx", "maxy")
@@ -271,31 +272,72 @@ def prepared_rows(
 
 
 @contextmanager
-def bulk_load(engine: Engine, *, defer_foreign_keys: bool = False) -> Iterator[BulkWriter]:
+def bulk_load(
+    engine: Engine, *, defer_foreign_keys: bool = False, defer_indexes: bool = False
+) -> Iterator[BulkWriter]:
     """One transaction for many bulk inserts; commits on success, rolls back on error.
 
-    On SQLite, ``PRAGMA synchronous=OFF`` for the load (restored after, also on error) and the
-    write lock taken at BEGIN. On PostgreSQL with ``defer_foreign_keys``, the foreign keys are
-    dropped for the load and added back (and so checked in one pass each) before the commit,
-    as pg_restore does: much faster for a large load into an empty database, but it locks
-    the tables, so it is not for a database in use.
+    On SQLite, ``PRAGMA synchronous=OFF`` and a larger page cache for the load (restored
+    after, also on error), and the write lock taken at BEGIN.
+
+    For a large load into an empty database (the demo), not for a database in use (they lock
+    the tables and rebuild whole indexes): ``defer_indexes`` drops the secondary indexes and
+    creates them again after the rows (one sort each instead of a random insert per row);
+    ``defer_foreign_keys`` does the same with PostgreSQL's foreign keys (checked in one pass
+    each when added back), as pg_restore does. Both come back exactly as they were.
     """
     sqlite = engine.dialect.name == "sqlite"
     with write_engine(engine).connect() as conn:
         dbapi: Any = conn.connection.driver_connection
-        previous = None
+        previous: tuple[int, int] | None = None
         if sqlite:
-            previous = int(dbapi.execute("PRAGMA synchronous").fetchone()[0])
+            previous = (
+                int(dbapi.execute("PRAGMA synchronous").fetchone()[0]),
+                int(dbapi.execute("PRAGMA cache_size").fetchone()[0]),
+            )
             dbapi.execute("PRAGMA synchronous=OFF")
+            dbapi.execute(f"PRAGMA cache_size=-{SQLITE_LOAD_CACHE_KIB}")
         try:
             with conn.begin():
-                deferred = _drop_foreign_keys(conn) if defer_foreign_keys and not sqlite else []
+                indexes = _drop_indexes(conn) if defer_indexes else []
+                keys = _drop_foreign_keys(conn) if defer_foreign_keys and not sqlite else []
                 yield BulkWriter(conn)
-                for table, name, definition in deferred:
+                for create in indexes:
+                    conn.exec_driver_sql(create)
+                for table, name, definition in keys:
                     _restore_foreign_key(conn, table, name, definition)
         finally:
             if sqlite and previous is not None:
-                dbapi.execute(f"PRAGMA synchronous={previous}")
+                dbapi.execute(f"PRAGMA synchronous={previous[0]}")
+                dbapi.execute(f"PRAGMA cache_size={previous[1]}")
+
+
+def _drop_indexes(conn: Connection) -> list[str]:
+    """Drop the secondary indexes (not those behind a primary key or unique constraint) of
+    the model tables; returns the statements that create them again."""
+    tables = sorted(SQLModel.metadata.tables)
+    quote = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in tables)
+        found = conn.exec_driver_sql(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            f" AND tbl_name IN ({marks}) ORDER BY name",
+            tuple(tables),
+        ).all()
+    else:
+        found = conn.exec_driver_sql(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_class t ON t.oid = i.indrelid"
+            " WHERE t.relnamespace = current_schema()::regnamespace"
+            " AND t.relname = ANY(%(tables)s)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+            " ORDER BY c.relname",
+            {"tables": tables},
+        ).all()
+    for name, _ in found:
+        conn.exec_driver_sql(f"DROP INDEX {quote(str(name))}")
+    return [str(create) for _, create in found]
 
 
 def _restore_foreign_key(conn: Connection, table: str, name: str, definition: str) -> None:

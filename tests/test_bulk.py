@@ -279,23 +279,35 @@ def _foreign_keys(engine: Engine) -> list[tuple[Any, ...]]:
     )
 
 
-def test_deferred_foreign_keys_come_back_and_still_refuse_orphans(any_engine: Engine) -> None:
-    before = _foreign_keys(any_engine)
+def _indexes(engine: Engine) -> list[tuple[Any, ...]]:
+    inspector = inspect(engine)
+    return sorted(
+        (table, ix["name"] or "", tuple(ix["column_names"]), bool(ix["unique"]))
+        for table in inspector.get_table_names()
+        for ix in inspector.get_indexes(table)
+    )
+
+
+def test_deferred_keys_and_indexes_come_back_and_still_refuse_orphans(
+    any_engine: Engine,
+) -> None:
+    before = (_foreign_keys(any_engine), _indexes(any_engine))
+    assert len(before[1]) > 30
     rows = edge_rows()
-    with bulk_load(any_engine, defer_foreign_keys=True) as writer:
+    with bulk_load(any_engine, defer_foreign_keys=True, defer_indexes=True) as writer:
         writer.insert(m.Unit, rows[0][1])
         writer.insert(m.Household, rows[1][1])
-    assert _foreign_keys(any_engine) == before
+    assert (_foreign_keys(any_engine), _indexes(any_engine)) == before
     assert migrate.pending_model_changes(any_engine) == []
     orphan = {"id": 9, "code": "X1", "village_code": "331128999201"}
 
     def load_orphan() -> None:
-        with bulk_load(any_engine, defer_foreign_keys=True) as writer:
+        with bulk_load(any_engine, defer_foreign_keys=True, defer_indexes=True) as writer:
             writer.insert(m.Household, [orphan])
 
     with pytest.raises(ValidationError, match=r"household.*(FOREIGN KEY|village_code)"):
         load_orphan()
-    assert _foreign_keys(any_engine) == before
+    assert (_foreign_keys(any_engine), _indexes(any_engine)) == before
     with any_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM household")).scalar() == 2
 

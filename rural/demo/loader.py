@@ -111,9 +111,9 @@ def write_dataset(
     actor: str,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Bulk-load every table of ``dataset`` and one change-log row, in one transaction (on
-    PostgreSQL with the foreign keys added back, and checked, after the rows)."""
-    with bulk_load(engine, defer_foreign_keys=True) as writer:
+    """Bulk-load every table of ``dataset`` and one change-log row, in one transaction, with
+    the secondary indexes (and PostgreSQL's foreign keys) created again after the rows."""
+    with bulk_load(engine, defer_foreign_keys=True, defer_indexes=True) as writer:
         for table in dataset.tables.values():
             writer.insert(table.model, table.columns, progress=progress)
         counts = dict(writer.counts)
