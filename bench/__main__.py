@@ -24,11 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="run only this module (repeatable)")
     parser.add_argument("--repeats", type=int, default=2, help="repeats for modules that repeat")
     parser.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--no-postgis", action="store_true", help="skip the measurements on a PostGIS cluster"
+    )
     args = parser.parse_args(argv)
     modules = [
         m for m in MODULES if not args.only or m in args.only or m.split(".")[-1] in args.only
     ]
-    ctx = make_context(args.scale, repeats=args.repeats)
+    ctx = make_context(args.scale, repeats=args.repeats, postgis=not args.no_postgis)
     started = datetime.now(UTC)
     results: list[dict[str, Any]] = []
     failures: dict[str, str] = {}

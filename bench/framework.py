@@ -132,6 +132,7 @@ class Context:
     cache_dir: Path
     scratch: Path
     repeats: int = 2
+    postgis: bool = True  # modules may also measure on a throwaway PostGIS cluster
     _cached: CachedDataset | None = None
     _database: Path | None = None
     _engines: list[Engine] = field(default_factory=list)
@@ -198,11 +199,18 @@ class Context:
         self._engines.clear()
 
 
-def make_context(scale: str, *, repeats: int = 2, cache_dir: Path = CACHE_DIR) -> Context:
+def make_context(
+    scale: str, *, repeats: int = 2, postgis: bool = True, cache_dir: Path = CACHE_DIR
+) -> Context:
     if scale not in SCALES:
         msg = f"scale must be one of {sorted(SCALES)}, got {scale!r}"
         raise ValueError(msg)
     scratch = Path(tempfile.mkdtemp(prefix=f"rural-bench-{scale}-"))
     return Context(
-        scale=scale, params=SCALES[scale], cache_dir=cache_dir, scratch=scratch, repeats=repeats
+        scale=scale,
+        params=SCALES[scale],
+        cache_dir=cache_dir,
+        scratch=scratch,
+        repeats=repeats,
+        postgis=postgis,
     )
