@@ -10,5 +10,6 @@ the module and append its name here.
 MODULES: list[str] = [
     "bench.load",
     "bench.spatial",
+    "bench.indicators",
     "bench.api",
 ]
