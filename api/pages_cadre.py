@@ -68,7 +68,8 @@ def _group(
     items = []
     for row in rows:
         status = getattr(row, stateful.status_field)
-        nexts = sorted(cycle.transitions.get(status.value, ()))
+        allowed = cycle.transitions.get(status.value, frozenset())
+        nexts = [m.value for m in cycle.enum if m.value in allowed]  # the enum's own order
         items.append(
             {
                 "id": row.id,  # type: ignore[attr-defined]

@@ -33,8 +33,6 @@ DOWN = {
     "status": (FacilityStatus.FAULT, FacilityStatus.STOPPED),
     "condition": (ToiletCondition.LEAKING, ToiletCondition.BLOCKED, ToiletCondition.FROZEN),
 }
-# The county overview map (api.pages); a per-unit map follows when the map builder settles.
-MAP_URL = "/maps/overview"
 NODE_LABELS = {
     "village": "村",
     "collection_point": "收集点",
@@ -104,6 +102,23 @@ def chain_audit(
         for b in breaks
     ]
     return rows, ""
+
+
+def map_links(unit: Unit, actor: Actor, policy: Policy) -> list[dict[str, str]]:
+    """The map kinds (api.maps_routes) this caller may open for this unit."""
+    from maps.kinds import KINDS
+
+    links = []
+    for kind in KINDS.values():
+        if unit.level not in kind.levels:
+            continue
+        allowed = all(
+            policy.allows(actor, Action.VIEW, unit_code=unit.code, domain=domain)
+            for domain in kind.domains
+        )
+        if allowed:
+            links.append({"href": f"/maps/{kind.key}?unit={unit.code}", "label": kind.label})
+    return links
 
 
 def overdue_problems(session: Session, prefix: str) -> list[dict[str, str]]:
@@ -209,6 +224,7 @@ def official(
             "overdue": overdue,
             "down": down,
             "demo": is_demo_database(engine),
-            "map_url": MAP_URL,
+            "map_url": f"/maps/overview?unit={current.code}",
+            "map_links": map_links(current, actor, policy),
         },
     )

@@ -1,4 +1,4 @@
-"""No lost updates, against a real server process (``rural serve``, uvicorn, SQLite WAL):
+"""No lost updates, against a real server process (uvicorn running the app, SQLite WAL):
 
 * many clients update one facility with the same ETag at once: exactly one wins per round, the
   others get 412, and the change log holds exactly the successful writes;

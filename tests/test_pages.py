@@ -174,6 +174,8 @@ def test_official_dashboard(world: World, client: TestClient) -> None:
     assert 'id="down"' in page.text
     assert "故障" in page.text
     assert "张家村" not in page.text  # another county's problem
+    assert 'src="/maps/overview?unit=331128101000"' in page.text
+    assert 'href="/maps/chain?unit=331128101000"' in page.text
     assert client.get("/official", params={"unit": "331129000000"}).status_code == 403
 
 

@@ -2,7 +2,7 @@
 invalid (negative) inputs, authenticated as a county admin, with the current ETag supplied as
 If-Match on updates of existing objects. No input may cause a server error.
 
-``RURAL_SCHEMATHESIS_EXAMPLES`` sets the examples per operation and mode (default 6; 50+ for a deep run).
+``RURAL_SCHEMATHESIS_EXAMPLES`` sets the examples per operation and mode (default 4; 50+ for a deep run).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from schemathesis import GenerationMode
 from api.app import create_app
 from tests.apiworld import World, copy_world
 
-EXAMPLES = int(os.environ.get("RURAL_SCHEMATHESIS_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("RURAL_SCHEMATHESIS_EXAMPLES", "4"))
 
 pytestmark = pytest.mark.slow
 
