@@ -16,7 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -218,6 +218,13 @@ async def integrity_error_response(request: Request, exc: Exception) -> Response
     return render_error(request, 409, message, extra={"error": "conflict"})
 
 
+async def data_error_response(request: Request, exc: Exception) -> Response:
+    """A value the database cannot store (a NUL character in text, a number out of range)."""
+    text = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+    message = f"输入的值无法保存 (a value cannot be stored: {text})"
+    return render_error(request, 422, message, extra={"error": "invalid"})
+
+
 async def operational_error_response(request: Request, _exc: Exception) -> Response:
     """The database is busy or unreachable: tell the client to retry (nothing was written)."""
     return render_error(
@@ -235,4 +242,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(IntegrityError, integrity_error_response)
+    app.add_exception_handler(DataError, data_error_response)
     app.add_exception_handler(OperationalError, operational_error_response)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from api.app import create_app
 from api.errors import ERROR_TABLE, lookup
+from rural import security_log
 from rural.errors import (
     InvalidTransitionError,
     NotFoundError,
@@ -19,6 +22,7 @@ from rural.errors import (
     VersionRequiredError,
 )
 from rural.models import ChangeLog, SecurityEvent, StatusChange
+from rural.settings import Settings
 from tests.apiworld import (
     HOUSEHOLDER,
     ID_NUMBER,
@@ -26,6 +30,7 @@ from tests.apiworld import (
     VILLAGE_A1,
     VILLAGE_A2,
     World,
+    build_world,
     change_count,
     copy_world,
     count,
@@ -326,3 +331,67 @@ def test_chain_audit_of_a_unit(world: World, client: TestClient) -> None:
         "/api/chain", params={"unit": "331129000000"}, headers=world.bearer("official_a")
     )
     assert other.status_code == 403
+
+
+@pytest.mark.postgis
+def test_the_api_on_postgis(postgis_url: str, make_db: Callable[[str], Engine]) -> None:
+    """The write path, refusals and the database rate limiter on PostgreSQL + PostGIS."""
+    engine = make_db(postgis_url)
+    world = build_world(engine, Settings(database_url=postgis_url))
+    headers = world.bearer("cadre_a")
+    point = world.inside.ids["collection_point"]
+    with TestClient(create_app(world.settings)) as client:
+        etag = client.get(f"/api/collection-points/{point}", headers=headers).headers["etag"]
+        url = f"/api/collection-points/{point}/status"
+        ok = client.post(url, json={"to_status": "fault"}, headers={**headers, "If-Match": etag})
+        assert ok.status_code == 200, ok.text
+        stale = client.post(
+            url, json={"to_status": "operating"}, headers={**headers, "If-Match": etag}
+        )
+        assert stale.status_code == 412
+        other = world.outside.ids["collection_point"]
+        refused = client.post(
+            f"/api/collection-points/{other}/status",
+            json={"to_status": "fault"},
+            headers={**headers, "If-Match": '"1"'},
+        )
+        assert refused.status_code == 403
+        household = world.inside.ids["household"]
+        masked = client.get(f"/api/households/{household}", headers=world.bearer("reviewer_a"))
+        assert masked.json()["householder"] == "王**"
+        created = client.post(
+            "/api/public-toilets",
+            json={
+                "village_code": VILLAGE_A1,
+                "name": "新公厕",
+                "toilet_type": "flush_sewer",
+                "condition": "building",
+                "lon": 119.02,
+                "lat": 28.03,
+            },
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        nul = client.post(
+            "/api/problems",
+            json={
+                "problem_type": "garbage",
+                "source": "inspection",
+                "village_code": VILLAGE_A1,
+                "description": "a\u0000b",
+                "found_at": "2026-01-01T08:00:00+08:00",
+            },
+            headers=headers,
+        )
+        assert nul.status_code == 422, nul.text
+        assert nul.json()["field"] == "description"
+    assert count(engine, SecurityEvent, SecurityEvent.kind == "refused") == 1
+    assert count(engine, StatusChange) == 2  # the change and the new toilet's first status
+    window = security_log.Window(3, timedelta(minutes=15))
+    tallies = [security_log.hit(engine, key="k", window=window).count for _ in range(3)]
+    assert tallies == [1, 2, 3]
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("DELETE FROM change_log"))

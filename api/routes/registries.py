@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import annotated_types
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from shapely.geometry import Point
 from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, col, select
@@ -145,10 +145,20 @@ KINDS_BY_TYPE = {k.object_type: k for k in REGISTRY_KINDS}
 # ---------------------------------------------------------------- schemas from the models
 
 
+def no_nul(value: str) -> str:
+    """Text may not contain NUL characters (PostgreSQL cannot store them)."""
+    if "\x00" in value:
+        msg = "text must not contain NUL (\\x00) characters"
+        raise ValueError(msg)
+    return value
+
+
 def _strict_annotation(annotation: Any, metadata: list[Any]) -> Any:
     """The model field's type with its constraints, bounded so that no input can overflow a
     column: text gets a length limit, integers the 32-bit range, datetimes a time zone."""
-    constraints = [m for m in metadata if type(m).__module__.startswith("annotated_types")]
+    constraints: list[Any] = [
+        m for m in metadata if type(m).__module__.startswith("annotated_types")
+    ]
     base = annotation
     optional = False
     args = getattr(annotation, "__args__", ())
@@ -156,8 +166,10 @@ def _strict_annotation(annotation: Any, metadata: list[Any]) -> Any:
         base = next(a for a in args if a is not type(None))
         optional = True
     kinds = {type(c) for c in constraints}
-    if base is str and annotated_types.MaxLen not in kinds:
-        constraints.append(annotated_types.MaxLen(MAX_TEXT))
+    if base is str:
+        if annotated_types.MaxLen not in kinds:
+            constraints.append(annotated_types.MaxLen(MAX_TEXT))
+        constraints.append(AfterValidator(no_nul))
     if base is int:
         if annotated_types.Ge not in kinds:
             constraints.append(annotated_types.Ge(-INT32))
@@ -246,7 +258,10 @@ def _status_schema(kind: RegistryKind) -> type[BaseModel] | None:
         f"{kind.model.__name__}StatusChange",
         __base__=_Input,
         to_status=(enum, Field(description="新状态")),
-        note=(str | None, Field(None, max_length=500, description="说明")),
+        note=(
+            Annotated[str, AfterValidator(no_nul)] | None,
+            Field(None, max_length=500, description="说明"),
+        ),
         effective_on=(date | None, Field(None, description="生效日期(默认今天,不能晚于今天)")),
     )
 
