@@ -12,4 +12,5 @@ MODULES: list[str] = [
     "bench.spatial",
     "bench.indicators",
     "bench.api",
+    "bench.maps",
 ]

@@ -48,6 +48,16 @@ def value_text(
     return text
 
 
+def no_value_note(villages: gpd.GeoDataFrame, info: IndicatorInfo) -> list[str]:
+    """A legend note for villages without a value (e.g. communities the indicators leave out)."""
+    if info.id not in villages.columns:
+        return [f"{info.name}: 无数据"]
+    missing = int(villages[info.id].isna().sum())
+    if not missing:
+        return []
+    return [f"{missing} 个村级单位没有{info.name}数据(不计入农村指标的社区, 或无常住户)"]
+
+
 def classes_for(values: pd.Series, info: IndicatorInfo) -> ClassBreaks:
     """Fixed rate classes for percentages, quantile classes for other figures."""
     if info.percent:

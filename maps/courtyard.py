@@ -8,7 +8,7 @@ import folium
 import geopandas as gpd
 
 from gis.layers import IndicatorInfo
-from maps.areas import VillageLayer, add_towns, add_villages
+from maps.areas import VillageLayer, add_towns, add_villages, no_value_note
 from maps.overview import household_clusters, village_layer_name
 from maps.page import (
     COUNTY_DECIMALS,
@@ -70,6 +70,7 @@ def build_courtyard_map(
         LegendSection("农户(按庭院星级)", COURTYARD_STARS.legend(), "dot"),
     ]
     notes = [f"{missing} 个村无边界数据，未上图"] if missing else []
+    notes += no_value_note(villages, indicator)
     notes.append("星级为当前有效的最近一次评定;达标线见指标设置")
     return finish(
         m,

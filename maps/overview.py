@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 
 from gis.layers import FALLBACK_INDICATORS, IndicatorInfo
-from maps.areas import VillageLayer, add_towns, add_villages
+from maps.areas import VillageLayer, add_towns, add_villages, no_value_note
 from maps.basemaps import NO_BASEMAP, Basemap
 from maps.clusters import PointClusters
 from maps.page import (
@@ -138,6 +138,7 @@ def build_overview_map(
             LegendSection("农户(按户厕,可在右上角打开)", HOUSEHOLD_TOILET.legend(), "dot")
         )
     notes = [f"{missing} 个村无边界数据，未上图"] if missing else []
+    notes += no_value_note(villages, indicator)
     if indicator.note:
         notes.append(f"{indicator.name}: {indicator.note}")
     return finish(

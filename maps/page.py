@@ -418,6 +418,8 @@ def new_map(
         maxZoom=MAX_ZOOM,  # with tiles=None folium drops max_zoom: pass Leaflet's option
         control_scale=False,  # a metric-only scale is added with the page chrome
         prefer_canvas=False,  # SVG paths: one element per feature
+        zoomSnap=0.25,  # fit the county to the screen, not to the next power of two
+        zoomDelta=0.5,
     )
     figure = m.get_root()
     assert isinstance(figure, Figure)  # folium.Map always sits in a Figure

@@ -10,7 +10,7 @@ import folium
 import geopandas as gpd
 
 from gis.layers import IndicatorInfo
-from maps.areas import VillageLayer, add_towns, add_villages
+from maps.areas import VillageLayer, add_towns, add_villages, no_value_note
 from maps.enums_text import label_of
 from maps.overview import HARMLESS, household_clusters, village_layer_name
 from maps.page import (
@@ -109,7 +109,8 @@ def build_sanitation_map(
         LegendSection(PUBLIC_TOILET_LAYER_NAME, PUBLIC_TOILET_CONDITION.legend(), "dot"),
     ]
     notes = [f"{missing} 个村无边界数据，未上图"] if missing else []
-    notes.append("只计常住户;户厕按改厕台账当前状态")
+    notes += no_value_note(villages, indicator)
+    notes.append("农户只计常住户; 户厕按改厕台账当前状态")
     return finish(
         m,
         setup.page(title, legend=legend, notes=notes),

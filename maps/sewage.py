@@ -10,7 +10,7 @@ import folium
 import geopandas as gpd
 
 from gis.layers import IndicatorInfo
-from maps.areas import VillageLayer, add_towns, add_villages
+from maps.areas import VillageLayer, add_towns, add_villages, no_value_note
 from maps.enums_text import label_of
 from maps.overview import village_layer_name
 from maps.page import (
@@ -121,6 +121,7 @@ def build_sewage_map(
         LegendSection("设施状态", FACILITY_STATUS.legend(), "dot"),
     ]
     notes = [f"设施 {len(facilities)} 个, 故障或停运 {down} 个", "圆点大小: 集中式 > 纳管 > 分散式"]
+    notes += no_value_note(villages, indicator)
     if missing:
         notes.append(f"{missing} 个村无边界数据，未上图")
     return finish(
