@@ -147,6 +147,8 @@ def create_user(
     policy: Policy | None = None,
 ) -> User:
     """Create a user bound to ``unit_code`` (and everything beneath it). The caller commits."""
+    # Hash first: before any query, so a SQLite write transaction is not held while hashing.
+    password_hash = hash_password(password)
     if not USERNAME_RE.match(username):
         msg = f"用户名须为 2-50 位字母、数字或 _.@- (username {username!r})"
         raise ValidationError(msg, field="username", value=username)
@@ -165,7 +167,7 @@ def create_user(
         unit_code=unit_code,
         line=line,
         phone=phone,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
     )
     session.add(user)
     session.flush()
@@ -210,6 +212,7 @@ def update_user(
     one. Checks the version (StaleVersionError), writes version + 1 and a change-log row.
     """
     rule = policy or default_policy()
+    new_hash = hash_password(changes.password) if changes.password is not None else None
     user = get_user(session, user_id)
     rule.check(actor, Action.MANAGE_USERS, unit_code=user.unit_code, domain=Domain.USERS)
     if changes.unit_code is not None and changes.unit_code != user.unit_code:
@@ -232,8 +235,8 @@ def update_user(
         value = getattr(changes, name)
         if value is not None:
             values[name] = value
-    if changes.password is not None:
-        values["password_hash"] = hash_password(changes.password)
+    if new_hash is not None:
+        values["password_hash"] = new_hash
     user.sqlmodel_update(values)
     user.version = expected_version + 1
     session.add(user)

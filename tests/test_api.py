@@ -395,3 +395,59 @@ def test_the_api_on_postgis(postgis_url: str, make_db: Callable[[str], Engine]) 
 
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text("DELETE FROM change_log"))
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "垃圾收集点台账"
+    sheet.append(["村代码", "收集点名称", "类型", "状态"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_ledger_upload_answers_with_every_row_problem(world: World, client: TestClient) -> None:
+    headers = world.bearer("cadre_a")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    before = change_count(world.engine)
+    bad = _xlsx(
+        [
+            [VILLAGE_A1, "好的点", "收集点", "运行"],
+            [VILLAGE_A1, "坏的点", "垃圾山", "运行"],
+            [world.outside.village, "别村的点", "收集点", "运行"],
+        ]
+    )
+    response = client.post(
+        "/api/ledgers/collection_points",
+        files={"file": ("收集点.xlsx", bad, xlsx)},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert {(p["row"], p["column"]) for p in problems} == {(3, "类型"), (4, "村代码")}
+    assert all(p["file"] == "收集点.xlsx" for p in problems)
+    assert change_count(world.engine) == before  # nothing written
+    assert count(world.engine, SecurityEvent, SecurityEvent.kind == "refused") == 1
+    good = _xlsx([[VILLAGE_A1, "好的点", "收集点", "运行"]])
+    ok = client.post(
+        "/api/ledgers/collection_points",
+        files={"file": ("收集点.xlsx", good, xlsx)},
+        headers=headers,
+    )
+    assert ok.status_code == 200, ok.text
+    assert (ok.json()["created"], ok.json()["rows"]) == (1, 1)
+    csv = client.post(
+        "/api/ledgers/collection_points",
+        files={"file": ("x.csv", b"a,b", "text/csv")},
+        headers=headers,
+    )
+    assert csv.status_code == 422
+    assert csv.json()["field"] == "file"

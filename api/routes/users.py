@@ -233,16 +233,16 @@ def patch_user(
     if_match: IfMatch = None,
 ) -> UserOut:
     fields = body.model_dump(exclude_unset=True)
-    if "line" in fields and fields["line"] is None and "role" not in fields:
-        pass  # clearing the line alone is allowed below
     for name in ("active", "role", "unit_code"):
         if name in fields and fields[name] is None:
             msg = f"{name}: 不能为空 (cannot be null)"
             raise ValidationError(msg, field=name, value=None)
-    with write_session(engine) as session:
+    with Session(engine) as session:
         user = users.get_user(session, user_id)
         guard.check(user.unit_code)
         expected = version_from_if_match(if_match, current=user.version)
+    # update_user checks scope and version again inside its own write transaction.
+    with write_session(engine) as session:
         changed = users.update_user(
             session,
             actor=guard.actor,

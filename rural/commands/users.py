@@ -115,12 +115,13 @@ def _change(username: str, changes: UserChanges, done: str) -> None:
     from rural.db import write_session
 
     engine = _engine()
+    with Session(engine) as session:
+        user = users.user_by_name(session, username)
+    if user is None or user.id is None:
+        err_console.print(f"[red]错误:[/red] 用户 {username} 不存在")
+        raise typer.Exit(code=2)
     try:
         with write_session(engine) as session:
-            user = users.user_by_name(session, username)
-            if user is None or user.id is None:
-                err_console.print(f"[red]错误:[/red] 用户 {username} 不存在")
-                raise typer.Exit(code=2)
             users.update_user(
                 session,
                 actor=_operator(),
