@@ -1,9 +1,9 @@
 """``GET /maps/{kind}``: every map of :data:`maps.kinds.KINDS`, for the signed-in user's unit.
 
 The caller needs a page session (browsers without one go to the login page). ``unit`` defaults
-to the caller's own unit; a unit outside their scope, or a map showing a data domain their line
-does not own, is refused (403, security-logged). The overview leaves the household layer out
-for a caller who may not see households.
+to the caller's own unit; a unit outside their scope, or a map whose main subject is a data
+domain their line does not own, is refused (403, security-logged). Layers and popup figures of
+other domains the caller may not see (households, another line's rates) are left out.
 
 Pages are compressed when the browser accepts gzip (the size budget is on what travels), never
 cached, and carry a Content-Security-Policy that allows images from the configured tile
@@ -68,8 +68,12 @@ def map_page(
     actor = principal.actor
     code = unit or actor.unit_code
     UnitScope(actor, policy).check(code)
-    households = policy.allows(actor, Action.VIEW, unit_code=code, domain=Domain.HOUSEHOLDS)
-    wanted = MapRequest(unit_code=code, indicator=indicator, period=period, households=households)
+    allowed = frozenset(
+        domain
+        for domain in Domain
+        if policy.allows(actor, Action.VIEW, unit_code=code, domain=domain)
+    )
+    wanted = MapRequest(unit_code=code, indicator=indicator, period=period, allowed=allowed)
     for domain in sorted(map_kind.domains_for(wanted)):
         policy.check(actor, Action.VIEW, unit_code=code, domain=domain)
     root = request.scope.get("root_path", "")

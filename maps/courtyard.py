@@ -29,7 +29,7 @@ HOUSEHOLD_LAYER_NAME = "农户 · 庭院星级"
 def build_courtyard_map(
     villages: gpd.GeoDataFrame,
     towns: gpd.GeoDataFrame,
-    households: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame | None,
     *,
     title: str,
     setup: MapSetup,
@@ -38,7 +38,8 @@ def build_courtyard_map(
     decimals: int = COUNTY_DECIMALS,
     tolerance_m: float = COUNTY_TOLERANCE_M,
 ) -> folium.Map:
-    """Villages by courtyard pass rate; households (clusters) by the rating in force."""
+    """Villages by courtyard pass rate; households (clusters) by the rating in force (left out
+    when None: the caller may not see households)."""
     frames = [drawable(f, argument=a) for f, a in ((villages, "villages"), (towns, "towns"))]
     bounds = display_bounds(frames, setup.basemap)
     m = new_map(title=title, bounds=bounds, basemap=setup.basemap)
@@ -53,22 +54,21 @@ def build_courtyard_map(
         tolerance_m=tolerance_m,
     )
     add_towns(m, towns, basemap=setup.basemap, decimals=decimals, tolerance_m=tolerance_m)
-    rated = households.assign(
-        stars_key=[str(int(s)) if int(s) > 0 else "none" for s in households["stars"]]
-    )
-    household_clusters(
-        rated,
-        column="stars_key",
-        palette=COURTYARD_STARS,
-        name=HOUSEHOLD_LAYER_NAME,
-        popup_title="庭院",
-        basemap=setup.basemap,
-        show=True,
-    ).add_to(m)
-    legend = [
-        LegendSection(indicator.name, classes.legend()),
-        LegendSection("农户(按庭院星级)", COURTYARD_STARS.legend(), "dot"),
-    ]
+    legend = [LegendSection(indicator.name, classes.legend())]
+    if households is not None:
+        rated = households.assign(
+            stars_key=[str(int(s)) if int(s) > 0 else "none" for s in households["stars"]]
+        )
+        household_clusters(
+            rated,
+            column="stars_key",
+            palette=COURTYARD_STARS,
+            name=HOUSEHOLD_LAYER_NAME,
+            popup_title="庭院",
+            basemap=setup.basemap,
+            show=True,
+        ).add_to(m)
+        legend.append(LegendSection("农户(按庭院星级)", COURTYARD_STARS.legend(), "dot"))
     notes = [f"{missing} 个村无边界数据，未上图"] if missing else []
     notes += no_value_note(villages, indicator)
     notes.append("星级为当前有效的最近一次评定;达标线见指标设置")

@@ -38,7 +38,7 @@ from maps.popups import Links
 from maps.problems import build_problems_map
 from maps.sanitation import build_sanitation_map
 from maps.sewage import TREATMENT, build_sewage_map
-from maps.village import build_village_map
+from maps.village import VillageLayers, build_village_map
 from rural import clock, codes
 from rural.enums import UnitLevel
 from rural.errors import NotFoundError, ValidationError
@@ -57,7 +57,12 @@ class MapRequest:
     unit_code: str
     indicator: str | None = None
     period: str | None = None
-    households: bool = True  # the overview's optional household layer (personal-ish data)
+    # The data domains the caller may see (None: all, the operator at the command line). A
+    # layer of a domain outside it is left out; a kind's required domains are checked first.
+    allowed: frozenset[Domain] | None = None
+
+    def may(self, domain: Domain | str) -> bool:
+        return self.allowed is None or Domain(domain) in self.allowed
 
     @property
     def period_text(self) -> str:
@@ -81,11 +86,10 @@ class MapKind:
 
     key: str
     label: str
-    domains: frozenset[Domain]
+    domains: frozenset[Domain]  # required: the map makes no sense without them
     build: Builder = field(repr=False)
     levels: frozenset[UnitLevel] = AREA_LEVELS
     indicators: bool = False  # the overview: any village indicator, chosen by the caller
-    optional_domains: frozenset[Domain] = frozenset()  # layers left out when not allowed
 
     def domains_for(self, request: MapRequest) -> frozenset[Domain]:
         """The domains this request reads (the overview's depends on the indicator)."""
@@ -138,9 +142,14 @@ def indicator_info(key: str | None) -> IndicatorInfo:
     return choices[chosen]
 
 
-def key_facts() -> list[IndicatorInfo]:
+def key_facts(request: MapRequest | None = None) -> list[IndicatorInfo]:
+    """The figures every village popup lists (those of domains the caller may see)."""
     choices = village_indicator_choices()
-    return [choices[key] for key in KEY_INDICATORS if key in choices]
+    return [
+        choices[key]
+        for key in KEY_INDICATORS
+        if key in choices and (request is None or request.may(choices[key].domain))
+    ]
 
 
 def village_frame(
@@ -160,12 +169,10 @@ def _title(unit: UnitInfo, what: str) -> str:
 
 
 def _villages(engine: Engine, request: MapRequest, *extra: IndicatorInfo) -> gpd.GeoDataFrame:
-    facts = key_facts()
+    """The village frame with ``extra`` and the key facts, for the domains the caller may see."""
+    wanted = [info for info in extra if request.may(info.domain)] + key_facts(request)
     return village_frame(
-        engine,
-        unit_code=request.unit_code,
-        indicators=[*extra, *facts],
-        period=request.period_text,
+        engine, unit_code=request.unit_code, indicators=wanted, period=request.period_text
     )
 
 
@@ -175,7 +182,9 @@ def _villages(engine: Engine, request: MapRequest, *extra: IndicatorInfo) -> gpd
 def _overview(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInfo) -> folium.Map:
     info = indicator_info(request.indicator)
     households = (
-        household_points(engine, unit_code=request.unit_code) if request.households else None
+        household_points(engine, unit_code=request.unit_code)
+        if request.may(Domain.HOUSEHOLDS)
+        else None
     )
     return build_overview_map(
         _villages(engine, request, info),
@@ -183,20 +192,28 @@ def _overview(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitIn
         title=_title(unit, f"农村人居环境总览 · {info.name}"),
         setup=setup,
         indicator=info,
-        facts=key_facts(),
+        facts=key_facts(request),
         households=households,
     )
+
+
+def _households(
+    engine: Engine, request: MapRequest, *, with_stars: bool = False
+) -> gpd.GeoDataFrame | None:
+    if not request.may(Domain.HOUSEHOLDS):
+        return None
+    return household_points(engine, unit_code=request.unit_code, with_stars=with_stars)
 
 
 def _sanitation(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInfo) -> folium.Map:
     return build_sanitation_map(
         _villages(engine, request, HARMLESS),
         town_layer(engine, unit_code=request.unit_code),
-        household_points(engine, unit_code=request.unit_code),
+        _households(engine, request),
         public_toilet_layer(engine, unit_code=request.unit_code),
         title=_title(unit, "农村改厕"),
         setup=setup,
-        facts=key_facts(),
+        facts=key_facts(request),
     )
 
 
@@ -204,10 +221,10 @@ def _courtyard(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitI
     return build_courtyard_map(
         _villages(engine, request, COURTYARD),
         town_layer(engine, unit_code=request.unit_code),
-        household_points(engine, unit_code=request.unit_code, with_stars=True),
+        _households(engine, request, with_stars=True),
         title=_title(unit, "美丽庭院"),
         setup=setup,
-        facts=key_facts(),
+        facts=key_facts(request),
     )
 
 
@@ -218,7 +235,7 @@ def _chain(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInfo)
         chain_layers(engine, unit_code=request.unit_code),
         title=_title(unit, "垃圾收运处置链"),
         setup=setup,
-        facts=key_facts(),
+        facts=key_facts(request),
     )
 
 
@@ -229,7 +246,7 @@ def _sewage(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInfo
         sewage_facility_layer(engine, unit_code=request.unit_code),
         title=_title(unit, "农村生活污水治理"),
         setup=setup,
-        facts=key_facts(),
+        facts=key_facts(request),
     )
 
 
@@ -240,7 +257,7 @@ def _problems(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitIn
         open_problem_layer(engine, unit_code=request.unit_code),
         title=_title(unit, "督查整改 · 未销号问题"),
         setup=setup,
-        facts=key_facts(),
+        facts=key_facts(request),
     )
 
 
@@ -248,62 +265,47 @@ def _village(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInf
     code = request.unit_code
     town = codes.parent_of(code)
     assert town is not None  # a village always has a town
-    everything = _villages(engine, MapRequest(unit_code=town, period=request.period), HARMLESS)
+    in_town = MapRequest(unit_code=town, period=request.period, allowed=request.allowed)
+    everything = _villages(engine, in_town, HARMLESS)
     own = everything[everything["code"] == code]
-    if own.empty:
+    if own.empty:  # a village whose town is not in the database
         own = _villages(engine, request, HARMLESS)
     neighbours = everything[everything["code"] != code]
-    chain = chain_layers(engine, unit_code=code)
-    points = chain.points[chain.points["village_code"] == code]
+    points = None
+    if request.may(Domain.GARBAGE):
+        chain = chain_layers(engine, unit_code=code)
+        points = chain.points[chain.points["village_code"] == code]
+    layers = VillageLayers(
+        households=_households(engine, request),
+        points=points,
+        sewage=sewage_facility_layer(engine, unit_code=code) if request.may("sewage") else None,
+        public_toilets=(
+            public_toilet_layer(engine, unit_code=code) if request.may("sanitation") else None
+        ),
+        problems=open_problem_layer(engine, unit_code=code) if request.may("problems") else None,
+    )
     return build_village_map(
         own,
         neighbours,
-        household_points(engine, unit_code=code),
-        points,
-        sewage_facility_layer(engine, unit_code=code),
-        public_toilet_layer(engine, unit_code=code),
-        open_problem_layer(engine, unit_code=code),
+        layers,
         title=_title(unit, "村详图"),
         setup=setup,
-        facts=key_facts(),
+        facts=key_facts(request),
     )
 
 
 KINDS: dict[str, MapKind] = {
     kind.key: kind
     for kind in (
-        MapKind(
-            "overview",
-            "总览",
-            frozenset(),
-            _overview,
-            indicators=True,
-            optional_domains=frozenset({Domain.HOUSEHOLDS}),
-        ),
-        MapKind(
-            "sanitation", "改厕", frozenset({Domain.SANITATION, Domain.HOUSEHOLDS}), _sanitation
-        ),
+        # The overview's required domain is its indicator's (see MapKind.domains_for).
+        MapKind("overview", "总览", frozenset(), _overview, indicators=True),
+        MapKind("sanitation", "改厕", frozenset({Domain.SANITATION}), _sanitation),
         MapKind("chain", "垃圾收运链", frozenset({Domain.GARBAGE}), _chain),
         MapKind("sewage", "污水治理", frozenset({Domain.SEWAGE}), _sewage),
-        MapKind(
-            "courtyard", "美丽庭院", frozenset({Domain.COURTYARD, Domain.HOUSEHOLDS}), _courtyard
-        ),
+        MapKind("courtyard", "美丽庭院", frozenset({Domain.COURTYARD}), _courtyard),
         MapKind("problems", "问题整改", frozenset({Domain.PROBLEMS}), _problems),
-        MapKind(
-            "village",
-            "村详图",
-            frozenset(
-                {
-                    Domain.HOUSEHOLDS,
-                    Domain.SANITATION,
-                    Domain.GARBAGE,
-                    Domain.SEWAGE,
-                    Domain.PROBLEMS,
-                }
-            ),
-            _village,
-            levels=frozenset({UnitLevel.VILLAGE}),
-        ),
+        # Every layer of the village map is optional: each shows if its domain may be seen.
+        MapKind("village", "村详图", frozenset(), _village, levels=frozenset({UnitLevel.VILLAGE})),
     )
 }
 

@@ -68,7 +68,7 @@ def add_public_toilets(
 def build_sanitation_map(
     villages: gpd.GeoDataFrame,
     towns: gpd.GeoDataFrame,
-    households: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame | None,
     public_toilets: gpd.GeoDataFrame,
     *,
     title: str,
@@ -78,7 +78,8 @@ def build_sanitation_map(
     decimals: int = COUNTY_DECIMALS,
     tolerance_m: float = COUNTY_TOLERANCE_M,
 ) -> folium.Map:
-    """Villages by ``indicator`` (a toilet rate), households by toilet, public toilets."""
+    """Villages by ``indicator`` (a toilet rate), households by toilet (left out when None:
+    the caller may not see households), public toilets."""
     frames = [drawable(f, argument=a) for f, a in ((villages, "villages"), (towns, "towns"))]
     bounds = display_bounds(frames, setup.basemap)
     m = new_map(title=title, bounds=bounds, basemap=setup.basemap)
@@ -93,21 +94,20 @@ def build_sanitation_map(
         tolerance_m=tolerance_m,
     )
     add_towns(m, towns, basemap=setup.basemap, decimals=decimals, tolerance_m=tolerance_m)
-    household_clusters(
-        households,
-        column="toilet",
-        palette=HOUSEHOLD_TOILET,
-        name=HOUSEHOLD_LAYER_NAME,
-        popup_title="户厕",
-        basemap=setup.basemap,
-        show=True,
-    ).add_to(m)
+    legend = [LegendSection(indicator.name, classes.legend())]
+    if households is not None:
+        household_clusters(
+            households,
+            column="toilet",
+            palette=HOUSEHOLD_TOILET,
+            name=HOUSEHOLD_LAYER_NAME,
+            popup_title="户厕",
+            basemap=setup.basemap,
+            show=True,
+        ).add_to(m)
+        legend.append(LegendSection("农户(按户厕)", HOUSEHOLD_TOILET.legend(), "dot"))
     add_public_toilets(m, public_toilets, setup=setup, decimals=decimals)
-    legend = [
-        LegendSection(indicator.name, classes.legend()),
-        LegendSection("农户(按户厕)", HOUSEHOLD_TOILET.legend(), "dot"),
-        LegendSection(PUBLIC_TOILET_LAYER_NAME, PUBLIC_TOILET_CONDITION.legend(), "dot"),
-    ]
+    legend.append(LegendSection(PUBLIC_TOILET_LAYER_NAME, PUBLIC_TOILET_CONDITION.legend(), "dot"))
     notes = [f"{missing} 个村无边界数据，未上图"] if missing else []
     notes += no_value_note(villages, indicator)
     notes.append("农户只计常住户; 户厕按改厕台账当前状态")

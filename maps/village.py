@@ -5,6 +5,7 @@ problems — with the neighbouring villages of its town as grey outlines for ori
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -47,14 +48,34 @@ def _neighbour_properties(row: Mapping[Hashable, Any]) -> dict[str, object]:
     return {"name": row.get("name"), "code": row.get("code")}
 
 
+@dataclass(frozen=True)
+class VillageLayers:
+    """What lies in the village; a layer is None when the caller may not see its domain."""
+
+    households: gpd.GeoDataFrame | None = None
+    points: gpd.GeoDataFrame | None = None
+    sewage: gpd.GeoDataFrame | None = None
+    public_toilets: gpd.GeoDataFrame | None = None
+    problems: gpd.GeoDataFrame | None = None
+
+    def present(self) -> list[tuple[gpd.GeoDataFrame, str]]:
+        return [
+            (frame, name)
+            for name, frame in (
+                ("households", self.households),
+                ("points", self.points),
+                ("sewage", self.sewage),
+                ("public_toilets", self.public_toilets),
+                ("problems", self.problems),
+            )
+            if frame is not None
+        ]
+
+
 def build_village_map(
     village: gpd.GeoDataFrame,
     neighbours: gpd.GeoDataFrame,
-    households: gpd.GeoDataFrame,
-    points: gpd.GeoDataFrame,
-    sewage: gpd.GeoDataFrame,
-    public_toilets: gpd.GeoDataFrame,
-    problems: gpd.GeoDataFrame,
+    layers: VillageLayers,
     *,
     title: str,
     setup: MapSetup,
@@ -64,17 +85,8 @@ def build_village_map(
     tolerance_m: float = VILLAGE_TOLERANCE_M,
 ) -> folium.Map:
     """One village (``village``: one row of :func:`maps.kinds.village_frame`) and what is in it."""
-    inside = [
-        drawable(f, argument=a)
-        for f, a in (
-            (village, "village"),
-            (households, "households"),
-            (points, "points"),
-            (sewage, "sewage"),
-            (public_toilets, "public_toilets"),
-            (problems, "problems"),
-        )
-    ]
+    inside = [drawable(village, argument="village")]
+    inside += [drawable(frame, argument=name) for frame, name in layers.present()]
     bounds = display_bounds(inside, setup.basemap)
     m = new_map(title=title, bounds=bounds, basemap=setup.basemap)
     if len(neighbours):
@@ -98,43 +110,47 @@ def build_village_map(
         decimals=decimals,
         tolerance_m=tolerance_m,
     )
-    household_clusters(
-        households,
-        column="toilet",
-        palette=HOUSEHOLD_TOILET,
-        name=HOUSEHOLD_LAYER_NAME,
-        popup_title="户厕",
-        basemap=setup.basemap,
-        show=True,
-        unclustered_zoom=14,  # a village fits the screen from zoom 14: every household shown
-    ).add_to(m)
-    add_points(
-        m,
-        points,
-        name=POINT_LAYER_NAME,
-        colour=lambda row: FACILITY_STATUS.colour(row.get("status")),
-        properties=point_properties,
-        tooltip_rows=[("name", "收集点"), ("status_text", "状态")],
-        popup_rows=[
-            ("name", "收集点"),
-            ("kind_text", "类型"),
-            ("status_text", "状态"),
-            ("breaks_text", "断链原因"),
-        ],
-        decimals=decimals,
-        basemap=setup.basemap,
-        radius=6,
-    )
-    add_sewage_facilities(m, sewage, setup=setup, decimals=decimals)
-    add_public_toilets(m, public_toilets, setup=setup, decimals=decimals)
-    add_problems(m, problems, setup=setup, decimals=decimals)
-    legend = [
-        LegendSection(indicator.name, classes.legend()),
-        LegendSection("农户(按户厕)", HOUSEHOLD_TOILET.legend(), "dot"),
-        LegendSection("收集点/污水设施状态", FACILITY_STATUS.legend(), "dot"),
-        LegendSection("农村公厕", PUBLIC_TOILET_CONDITION.legend(), "dot"),
-        LegendSection(PROBLEM_LAYER_NAME, PROBLEM_STATE.legend(), "dot"),
-    ]
+    legend = [LegendSection(indicator.name, classes.legend())]
+    if layers.households is not None:
+        household_clusters(
+            layers.households,
+            column="toilet",
+            palette=HOUSEHOLD_TOILET,
+            name=HOUSEHOLD_LAYER_NAME,
+            popup_title="户厕",
+            basemap=setup.basemap,
+            show=True,
+            unclustered_zoom=14,  # a village fits the screen from zoom 14: every household shown
+        ).add_to(m)
+        legend.append(LegendSection("农户(按户厕)", HOUSEHOLD_TOILET.legend(), "dot"))
+    if layers.points is not None:
+        add_points(
+            m,
+            layers.points,
+            name=POINT_LAYER_NAME,
+            colour=lambda row: FACILITY_STATUS.colour(row.get("status")),
+            properties=point_properties,
+            tooltip_rows=[("name", "收集点"), ("status_text", "状态")],
+            popup_rows=[
+                ("name", "收集点"),
+                ("kind_text", "类型"),
+                ("status_text", "状态"),
+                ("breaks_text", "断链原因"),
+            ],
+            decimals=decimals,
+            basemap=setup.basemap,
+            radius=6,
+        )
+    if layers.sewage is not None:
+        add_sewage_facilities(m, layers.sewage, setup=setup, decimals=decimals)
+    if layers.points is not None or layers.sewage is not None:
+        legend.append(LegendSection("收集点/污水设施状态", FACILITY_STATUS.legend(), "dot"))
+    if layers.public_toilets is not None:
+        add_public_toilets(m, layers.public_toilets, setup=setup, decimals=decimals)
+        legend.append(LegendSection("农村公厕", PUBLIC_TOILET_CONDITION.legend(), "dot"))
+    if layers.problems is not None:
+        add_problems(m, layers.problems, setup=setup, decimals=decimals)
+        legend.append(LegendSection(PROBLEM_LAYER_NAME, PROBLEM_STATE.legend(), "dot"))
     notes = ["本村无边界数据"] if missing else []
     return finish(
         m,

@@ -71,6 +71,7 @@ TOWN_NAMES = {TOWN_A: "甲镇", TOWN_B: "乙乡"}
 PEOPLE = (
     ("admin", Role.COUNTY_ADMIN, COUNTY, None),
     ("eco", Role.DEPARTMENT_STAFF, COUNTY, Line.ECOLOGY),
+    ("women", Role.DEPARTMENT_STAFF, COUNTY, Line.WOMEN),
     ("cadre", Role.VILLAGE_CADRE, A1, None),
     ("official_b", Role.TOWNSHIP_OFFICIAL, TOWN_B, None),
 )

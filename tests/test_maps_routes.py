@@ -106,6 +106,8 @@ def test_the_default_unit_is_the_callers_own(
         ("eco", "sewage", w.COUNTY, 200),  # ecology owns sewage...
         ("eco", "courtyard", w.COUNTY, 403),  # ... not courtyards (妇联)
         ("eco", "overview", w.COUNTY, 403),  # the toilet rate is sanitation's
+        ("women", "courtyard", w.COUNTY, 200),  # 妇联: courtyards, without households
+        ("eco", "village", w.A1, 200),  # the village map shows what the line may see
         ("admin", "village", w.COUNTY, 422),  # the village map needs a village
         ("admin", "heatmap", w.COUNTY, 404),
         ("admin", "overview", "33112800000", 422),  # not 12 digits
@@ -180,3 +182,23 @@ def test_errors_are_chinese_pages_for_a_browser(
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "单位 331128101299 不存在" in response.text
+
+
+def test_layers_and_figures_of_other_lines_are_left_out(
+    client: TestClient, world: tuple[MapWorld, str]
+) -> None:
+    eco = _as(client, world[0], "eco")
+    overview = eco.get("/maps/overview", params={"indicator": "sewage_treatment_rate"}).text
+    assert "fact_sewage_treatment_rate" in overview
+    assert "fact_harmless_toilet_rate" not in overview  # sanitation is not ecology's
+    assert "L.markerClusterGroup" not in overview  # nor are households
+    village = eco.get("/maps/village", params={"unit": w.A1}).text
+    assert "\\u4e1c\\u5c71\\u6c61\\u6c34\\u7ad9" in village  # 东山污水站, its own domain
+    assert "L.markerClusterGroup" not in village
+    assert "\\u672a\\u9500\\u53f7\\u95ee\\u9898" not in village  # 未销号问题: problems
+    admin = _as(client, world[0], "admin").get("/maps/village", params={"unit": w.A1}).text
+    assert "L.markerClusterGroup" in admin
+    assert "\\u672a\\u9500\\u53f7\\u95ee\\u9898" in admin
+    women = _as(client, world[0], "women").get("/maps/courtyard").text
+    assert "fact_courtyard_pass_rate" in women
+    assert "L.markerClusterGroup" not in women
