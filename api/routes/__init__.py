@@ -3,13 +3,18 @@ wired onto an app by :func:`install` (called once by ``api.app.create_app``)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fastapi import APIRouter, FastAPI
 
 from api import auth, errors, ogc
 from api.routes import chain, changes, indicators, ledgers, registries, units, users
 
 
+@lru_cache(maxsize=1)
 def api_router() -> APIRouter:
+    """The API's routes, built once per process on first use (like any module-level router,
+    it is shared by every app the process makes; request state comes from ``request.app``)."""
     router = APIRouter(prefix="/api")
     router.include_router(users.router)
     router.include_router(units.router)
