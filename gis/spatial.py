@@ -1,9 +1,10 @@
 """Spatial checks on arrays: which village a point lies in, points whose declared village
 differs, and coverage (within a distance of a facility, inside a service area).
 
-Point-in-polygon assignment uses grid buckets over the points, prepared polygons and
-``shapely.contains_xy``: no point geometries are built, each polygon tests only the points
-in the grid rows its bounding box crosses. The result is the same as geopandas
+Point-in-polygon assignment buckets the points into horizontal bands sorted by x, and tests
+them with prepared polygons and ``shapely.contains_xy``: no point geometries are built, and
+each polygon tests only the not-yet-located points of the bands its bounding box crosses whose
+x lies inside the box (a binary search, not a scan). The result is the same as geopandas
 ``sjoin(points, polygons, predicate="within")``: a point on a boundary lies in no polygon, and a
 point inside several overlapping polygons gets the first of them (lowest index), as the first
 row per point of the sjoin result ordered by polygon index would.
@@ -41,9 +42,11 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-# Aim for about this many grid cells per polygon (cells about the size of a polygon's bbox).
-CELLS_PER_POLYGON = 2.0
+# PointGrid (distances): at most this many cells.
 MAX_CELLS = 4_000_000
+# locate: band height = median polygon bbox height / BANDS_PER_POLYGON, at most MAX_BANDS bands.
+BANDS_PER_POLYGON = 1.0
+MAX_BANDS = 4096
 
 
 class PointGrid:
@@ -123,21 +126,73 @@ def _as_xy(xs: ArrayLike, ys: ArrayLike) -> tuple[FloatArray, FloatArray]:
     return x, y
 
 
-def _cell_size(bounds: FloatArray, extent: tuple[float, float, float, float]) -> float:
-    widths = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
-    cell = float(np.median(widths)) / math.sqrt(CELLS_PER_POLYGON)
-    span = max(extent[2] - extent[0], extent[3] - extent[1])
-    if not cell > 0:
-        cell = span / 64 if span > 0 else 1.0
-    # Not more cells than MAX_CELLS (memory of the bucket offsets).
-    area = max(extent[2] - extent[0], cell) * max(extent[3] - extent[1], cell)
-    return max(cell, math.sqrt(area / MAX_CELLS))
+class _Bands:
+    """Points sorted into horizontal bands, and by x within each band: the points of a band
+    with x in [x0, x1] are one contiguous slice, found by binary search."""
+
+    def __init__(self, x: FloatArray, y: FloatArray, bounds: FloatArray) -> None:
+        minx, miny = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+        maxx, maxy = float(bounds[:, 2].max()), float(bounds[:, 3].max())
+        span = maxy - miny
+        height = float(np.median(bounds[:, 3] - bounds[:, 1])) / BANDS_PER_POLYGON
+        if not height > 0:
+            height = span / 64 if span > 0 else 1.0
+        height = max(height, span / (MAX_BANDS - 1))
+        self.miny, self.height = miny, height
+        self.count = int(span / height) + 1
+        with np.errstate(invalid="ignore"):
+            inside = (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)
+        band = np.full(x.shape[0], self.count, dtype=np.int64)  # outside: a last, unused band
+        band[inside] = np.minimum(((y[inside] - miny) / height).astype(np.int64), self.count - 1)
+        order = _bucket_order(band, self.count + 1)
+        self.starts: IntArray = np.zeros(self.count + 2, dtype=np.int64)
+        np.cumsum(np.bincount(band, minlength=self.count + 1), out=self.starts[1:])
+        sx = x[order]
+        for b in range(self.count):
+            start, end = int(self.starts[b]), int(self.starts[b + 1])
+            if end - start > 1:
+                by_x = np.argsort(sx[start:end], kind="stable")
+                order[start:end] = order[start:end][by_x]
+                sx[start:end] = sx[start:end][by_x]
+        self.order: IntArray = order
+        self.x: FloatArray = sx
+        self.y: FloatArray = y[order]
+
+    def band_of(self, value: FloatArray) -> IntArray:
+        raw = np.floor((value - self.miny) / self.height).astype(np.int64)
+        return np.clip(raw, 0, self.count - 1)
+
+    def ranges(self, bounds: FloatArray) -> tuple[IntArray, IntArray, IntArray]:
+        """(polygon, start, end) for every band a polygon's bbox crosses, grouped by polygon in
+        ascending order: the sorted points of that band with x inside the bbox."""
+        first, last = self.band_of(bounds[:, 1]), self.band_of(bounds[:, 3])
+        counts = last - first + 1
+        owner = np.repeat(np.arange(bounds.shape[0]), counts)
+        band = (
+            first[owner] + np.arange(owner.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+        )
+        lo = np.zeros(owner.shape[0], dtype=np.int64)
+        hi = np.zeros(owner.shape[0], dtype=np.int64)
+        by_band = np.argsort(band, kind="stable")
+        cuts = np.searchsorted(band[by_band], np.arange(self.count + 1))
+        for b in range(self.count):
+            queries = by_band[cuts[b] : cuts[b + 1]]
+            if queries.size == 0:
+                continue
+            start, end = int(self.starts[b]), int(self.starts[b + 1])
+            xs = self.x[start:end]
+            lo[queries] = start + np.searchsorted(xs, bounds[owner[queries], 0], side="left")
+            hi[queries] = start + np.searchsorted(xs, bounds[owner[queries], 2], side="right")
+        return owner, lo, hi
 
 
 def locate_point_indices(xs: ArrayLike, ys: ArrayLike, polygons: ArrayLike) -> IntArray:
     """For each point, the index of the first polygon containing it (interior), else -1.
 
     ``polygons`` are shapely (multi)polygons in the points' CRS; they are prepared in place.
+    Points are bucketed into horizontal bands sorted by x; each polygon tests, with its prepared
+    geometry, only the not-yet-located points of its bands whose x lies inside its bbox. Polygons
+    go in index order, so a point inside several keeps the lowest index.
     """
     x, y = _as_xy(xs, ys)
     geoms = np.asarray(polygons, dtype=object)
@@ -148,29 +203,23 @@ def locate_point_indices(xs: ArrayLike, ys: ArrayLike, polygons: ArrayLike) -> I
     poly_ids = np.flatnonzero(usable)
     if poly_ids.size == 0:
         return result
-    bounds = shapely.bounds(geoms[poly_ids])
-    extent = (
-        float(bounds[:, 0].min()),
-        float(bounds[:, 1].min()),
-        float(bounds[:, 2].max()),
-        float(bounds[:, 3].max()),
-    )
-    grid = PointGrid(x, y, extent=extent, cell=_cell_size(bounds, extent))
-    shapely.prepare(geoms[poly_ids])
-    found = np.full(x.shape[0], -1, dtype=np.int64)  # in grid order
-    for k, p in enumerate(poly_ids.tolist()):
-        bx0, by0, bx1, by1 = bounds[k]
-        geom = geoms[p]
-        for start, end in grid.window(bx0, by0, bx1, by1):
-            px, py = grid.x[start:end], grid.y[start:end]
-            near = np.flatnonzero(
-                (px >= bx0) & (px <= bx1) & (py >= by0) & (py <= by1) & (found[start:end] < 0)
-            )
-            if near.size == 0:
-                continue  # points already in an earlier polygon keep it (lowest index wins)
-            hits = near[shapely.contains_xy(geom, px[near], py[near])]
-            found[hits + start] = p
-    result[grid.order] = found
+    local = geoms[poly_ids]
+    bounds = shapely.bounds(local)
+    bands = _Bands(x, y, bounds)
+    owner, lo, hi = bands.ranges(bounds)
+    shapely.prepare(local)
+    found = np.full(x.shape[0], -1, dtype=np.int64)  # in band order
+    bx, by = bands.x, bands.y
+    for k, start, end in zip(owner.tolist(), lo.tolist(), hi.tolist(), strict=True):
+        if start >= end:
+            continue
+        todo = np.flatnonzero(found[start:end] < 0)  # located points keep their polygon
+        if todo.size == 0:
+            continue
+        todo += start
+        hits = todo[shapely.contains_xy(local[k], bx[todo], by[todo])]
+        found[hits] = poly_ids[k]
+    result[bands.order] = found
     return result
 
 

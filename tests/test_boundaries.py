@@ -254,6 +254,26 @@ def test_declared_gcj02_on_geojson_is_converted(tmp_path: Path, engine: Engine) 
     assert not np.allclose(wrong.bounds, villages[0].geom.bounds, atol=1e-3)
 
 
+def test_geopackage_with_and_without_crs(tmp_path: Path, engine: Engine) -> None:
+    import warnings
+
+    import pyogrio
+
+    add_units(engine)
+    good, bare = tmp_path / "good.gpkg", tmp_path / "bare.gpkg"
+    pyogrio.write_dataframe(corpus.frame(corpus.villages()), good, layer="村")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "crs was not provided"
+        pyogrio.write_dataframe(corpus.frame(corpus.villages(), crs=None), bare, layer="村")
+    with pytest.raises(CrsError, match="no CRS"):
+        import_boundaries(engine, bare, level="village", actor="a")
+    report = import_boundaries(engine, good, level="village", actor="a")
+    assert report.written == len(corpus.villages())
+    assert report.encoding == "utf-8"
+    for village in corpus.villages():
+        assert_same_square(stored(engine)[village.code].geom, village.geom, 1e-9)
+
+
 def test_gauss_kruger_file_is_accepted(tmp_path: Path, engine: Engine) -> None:
     add_units(engine)
     report = import_boundaries(
