@@ -594,7 +594,12 @@ def open_problem_layer(
         rows = conn.execute(stmt).all()
     shaped = []
     for r in rows:
-        where = r[9] if r[9] is not None else (r[10].representative_point() if r[10] else None)
+        village = r[10]
+        where = (
+            r[9]
+            if r[9] is not None
+            else (village.representative_point() if village is not None else None)
+        )
         if where is None:
             continue
         deadline = r[7]

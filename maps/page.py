@@ -476,7 +476,7 @@ def add_geojson(
     has_features = len(frame) > 0
     layer = folium.GeoJson(
         feature_collection(frame, properties, decimals=decimals, basemap=basemap),
-        name=name,
+        name=escape_text(name),  # Leaflet's layer switcher shows names as HTML
         style_function=lambda feature: styles[feature["id"]],
         highlight_function=(lambda _feature: highlight) if highlight else None,
         # folium checks the fields against the first feature: no features, no tooltip.

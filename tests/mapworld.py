@@ -81,8 +81,9 @@ PEOPLE = (
 TOILETS = {A1: (19, 1, 0, 0), A2: (1, 0, 0, 3), B1: (3, 0, 1, 0), B2: (0, 0, 0, 0)}
 EXPECTED_HARMLESS_TEXT = {A1: "95.0% (19/20)", A2: "25.0% (1/4)", B1: "75.0% (3/4)", B2: "无数据"}
 EXPECTED_HOUSEHOLDS = 28  # 20 + 4 + 4 located resident households in 清溪县
-# The one open problem past its deadline (A2) and the one still in time (B1); A1's is closed.
-EXPECTED_OPEN_PROBLEMS = 2
+# Open: one past its deadline (A2), one still in time and one without deadline or location
+# (B1); A1's is closed.
+EXPECTED_OPEN_PROBLEMS = 3
 EXPECTED_OVERDUE_PROBLEMS = 1
 # Station A: 372 t weighed in October 2026 against 10 t/d x 31 days = 120% load.
 EXPECTED_STATION_A_LOAD = "120.0%"
@@ -380,10 +381,11 @@ def _sewage_toilets_problems(session: Session) -> None:
         )
     )
     found = datetime(2025, 1, 1, tzinfo=UTC)
-    for village, status, deadline, text in (
-        (A2, ProblemStatus.ASSIGNED, date(2020, 1, 1), HOSTILE_PROBLEM),
-        (B1, ProblemStatus.FIXING, date(2099, 1, 1), "污水溢流"),
-        (A1, ProblemStatus.CLOSED, date(2020, 1, 1), "已整改"),
+    for village, status, deadline, text, located in (
+        (A2, ProblemStatus.ASSIGNED, date(2020, 1, 1), HOSTILE_PROBLEM, True),
+        (B1, ProblemStatus.FIXING, date(2099, 1, 1), "污水溢流", True),
+        (B1, ProblemStatus.REGISTERED, None, "无位置的问题", False),  # drawn at B1 itself
+        (A1, ProblemStatus.CLOSED, date(2020, 1, 1), "已整改", True),
     ):
         session.add(
             Problem(
@@ -396,7 +398,7 @@ def _sewage_toilets_problems(session: Session) -> None:
                 responsible="李村长",
                 deadline=deadline,
                 status=status,
-                geom=_point(village, 0.005, 0.005),
+                geom=_point(village, 0.005, 0.005) if located else None,
             )
         )
     session.flush()

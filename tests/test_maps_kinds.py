@@ -218,7 +218,15 @@ def test_sewage_and_problems(built: dict[str, folium.Map]) -> None:
     assert sewage["王&#x60;家村污水设施"]["status_text"] == "故障"
     problems = properties(built["problems"], "未销号问题")
     states = sorted(p["state_text"] for p in problems)
-    assert states == ["整改期限内", "逾期未销号"]
+    assert states == sorted(["未定期限", "整改期限内", "逾期未销号"])
+    unlocated = next(
+        f
+        for f in layer(built["problems"], "未销号问题").data["features"]
+        if f["properties"]["description"] == "无位置的问题"
+    )
+    x, y = unlocated["geometry"]["coordinates"]
+    assert 120.1 < x < 120.11  # inside B1 (120.10-120.11, 30.00-30.01)
+    assert 30.0 < y < 30.01
     hostile = next(p for p in problems if p["state_text"] == "逾期未销号")
     assert hostile["description"] == (
         "&lt;script&gt;alert(1)&lt;/script&gt;垃圾&#x60;&#x24;{document.cookie}&#x60;"

@@ -74,11 +74,14 @@ def test_every_kind_is_served_to_the_county_admin(
     assert w.HOSTILE not in page
     assert "王小明" not in page
     assert '<span class="rural-demo-badge">示例数据</span>' in page
-    urls = re.findall(r'(?:src|href)="(/[^"]+)"', page)
-    assert "/static/vendor/leaflet/1.9.3/leaflet.js" in urls
-    assert "/static/vendor/leaflet/1.9.3/leaflet.css" in urls
-    for url in urls:
+    assets = re.findall(r'<(?:script|link)[^>]* (?:src|href)="(/[^"]+)"', page)
+    assert "/static/vendor/leaflet/1.9.3/leaflet.js" in assets
+    assert "/static/vendor/leaflet/1.9.3/leaflet.css" in assets
+    for url in assets:
         assert client.get(url).status_code == 200, url
+    # The title bar links to the other maps of the same unit (not fetched: each is a map).
+    nav = re.findall(r'<a href="(/maps/[a-z]+\?unit=\d{12})"', page)
+    assert f"/maps/{kind}?unit={unit}" in nav
     if kind == "overview":
         # Names reach the page only escaped (in JSON "&" is also escaped, as \u0026).
         assert "<title>清溪县 农村人居环境总览 · 无害化卫生厕所普及率</title>" in page
