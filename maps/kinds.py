@@ -181,11 +181,6 @@ def _villages(engine: Engine, request: MapRequest, *extra: IndicatorInfo) -> gpd
 
 def _overview(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInfo) -> folium.Map:
     info = indicator_info(request.indicator)
-    households = (
-        household_points(engine, unit_code=request.unit_code)
-        if request.may(Domain.HOUSEHOLDS)
-        else None
-    )
     return build_overview_map(
         _villages(engine, request, info),
         town_layer(engine, unit_code=request.unit_code),
@@ -193,14 +188,21 @@ def _overview(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitIn
         setup=setup,
         indicator=info,
         facts=key_facts(request),
-        households=households,
+        households=_households(engine, request),
     )
+
+
+# Households are drawn for a county and below: a city's or province's would not fit one page.
+HOUSEHOLD_LEVELS = frozenset({UnitLevel.COUNTY, UnitLevel.TOWN, UnitLevel.VILLAGE})
 
 
 def _households(
     engine: Engine, request: MapRequest, *, with_stars: bool = False
 ) -> gpd.GeoDataFrame | None:
+    """The household points, unless the caller may not see them or the unit is too large."""
     if not request.may(Domain.HOUSEHOLDS):
+        return None
+    if codes.level_of(request.unit_code) not in HOUSEHOLD_LEVELS:
         return None
     return household_points(engine, unit_code=request.unit_code, with_stars=with_stars)
 

@@ -279,3 +279,9 @@ def test_navigation_offers_the_village_map_only_for_a_village() -> None:
     assert [n.current for n in navigation(KINDS["chain"], MapRequest(w.COUNTY), Links())].count(
         True
     ) == 1
+
+
+def test_a_city_overview_leaves_the_households_out(engine: Engine) -> None:
+    m = build_map(engine, KINDS["overview"], MapRequest(unit_code="331100000000"), MapSetup())
+    # Both counties' villages (4 + 白水县's 1) and the towns that have a boundary (2).
+    assert feature_count(m) == {"村 · 无害化卫生厕所普及率": 5, "乡镇界": 2}
