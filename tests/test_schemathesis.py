@@ -2,7 +2,8 @@
 invalid (negative) inputs, authenticated as a county admin, with the current ETag supplied as
 If-Match on updates of existing objects. No input may cause a server error.
 
-``RURAL_SCHEMATHESIS_EXAMPLES`` sets the examples per operation and mode (default 4; 50+ for a deep run).
+``RURAL_SCHEMATHESIS_EXAMPLES`` sets the examples per operation and mode (default 4; more for
+a deep run).
 """
 
 from __future__ import annotations
