@@ -8,12 +8,16 @@ ratio value / baseline beside it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import pickle
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,10 +91,31 @@ class CachedDataset:
     read_seconds: float | None  # None when generated in this run
 
 
+@contextmanager
+def cache_lock(cache_dir: Path, scale: str) -> Iterator[None]:
+    """One process at a time builds or replaces a scale's cache files; the others wait and
+    then find them built."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with (cache_dir / f"{scale}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
+
+
 def cached_dataset(params: DemoParams, cache_dir: Path, *, scale: str) -> CachedDataset:
     """The dataset for ``params`` from ``cache_dir``, generated and stored on a miss. A stale
     file of the same scale (other parameters or generator source) is removed."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    with cache_lock(cache_dir, scale):
+        return _cached_dataset(params, cache_dir, scale=scale)
+
+
+def _cached_dataset(params: DemoParams, cache_dir: Path, *, scale: str) -> CachedDataset:
     key = dataset_key(params)
     data_path = cache_dir / f"dataset-{scale}-{key}.pkl"
     meta_path = data_path.with_suffix(".json")
@@ -107,7 +132,7 @@ def cached_dataset(params: DemoParams, cache_dir: Path, *, scale: str) -> Cached
     start = time.perf_counter()
     dataset = generate(params)
     seconds = time.perf_counter() - start
-    partial = data_path.with_suffix(".tmp")
+    partial = _temporary(data_path)
     with partial.open("wb") as handle:
         pickle.dump(dataset, handle, protocol=pickle.HIGHEST_PROTOCOL)
     partial.replace(data_path)
@@ -158,18 +183,21 @@ class Context:
         if self._database is not None:
             return self._database
         path = self.cache_dir / f"database-{self.scale}-{dataset_key(self.params)}.db"
-        if not path.exists():
-            for stale in self.cache_dir.glob(f"database-{self.scale}-*"):
-                stale.unlink()
-            from rural import migrate
-            from rural.demo.loader import write_dataset
+        dataset = self.dataset()
+        with cache_lock(self.cache_dir, self.scale):
+            if not path.exists():
+                for stale in self.cache_dir.glob(f"database-{self.scale}-*"):
+                    stale.unlink()
+                from rural import migrate
+                from rural.demo.loader import write_dataset
 
-            partial = self.scratch_dir("database") / path.name
-            engine = make_engine(f"sqlite:///{partial}")
-            migrate.upgrade(engine)
-            write_dataset(engine, self.dataset(), actor="bench")
-            engine.dispose()
-            shutil.move(partial, path)
+                partial = self.scratch_dir("database") / path.name
+                engine = make_engine(f"sqlite:///{partial}")
+                migrate.upgrade(engine)
+                write_dataset(engine, dataset, actor="bench")
+                engine.dispose()
+                shutil.move(partial, _temporary(path))
+                _temporary(path).replace(path)
         self._database = path
         return path
 
@@ -177,11 +205,13 @@ class Context:
         """Keep a freshly loaded database of this scale's dataset as the cached one (a module
         that has just timed a load saves the next one the work)."""
         target = self.cache_dir / f"database-{self.scale}-{dataset_key(self.params)}.db"
-        if self._database is None and not target.exists():
-            for stale in self.cache_dir.glob(f"database-{self.scale}-*"):
-                stale.unlink()
-            shutil.move(path, target)
-            self._database = target
+        with cache_lock(self.cache_dir, self.scale):
+            if self._database is None and not target.exists():
+                for stale in self.cache_dir.glob(f"database-{self.scale}-*"):
+                    stale.unlink()
+                shutil.move(path, _temporary(target))
+                _temporary(target).replace(target)
+                self._database = target
 
     def engine(self) -> Engine:
         """An engine on :meth:`database` (disposed when the run ends)."""
