@@ -46,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
                 failures[name] = traceback.format_exc()
                 print(failures[name], file=sys.stderr)
                 continue
+            at = datetime.now(UTC).isoformat(timespec="seconds")
             for figure in figures:
-                results.append({"module": name, **figure_dict(figure)})
+                results.append({"module": name, **figure_dict(figure), "measured_at": at})
             print(f"   {time.perf_counter() - begin:.1f} s", file=sys.stderr, flush=True)
     finally:
         ctx.close()
@@ -99,6 +100,14 @@ def write_results(
         "failures": failures,
     }
     path = RESULTS_DIR / f"{scale}.json"
+    ran = {r["module"] for r in results} | set(failures)
+    if path.exists():  # keep the figures of modules this run left out (--only)
+        try:
+            previous = json.loads(path.read_text())
+        except ValueError:
+            previous = {}
+        kept = [f for f in previous.get("figures", []) if f.get("module") not in ran]
+        document["figures"] = kept + results
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False))
     print(f"\nresults: {path}", file=sys.stderr)
 
