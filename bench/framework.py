@@ -108,15 +108,16 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f"{path.name}.{os.getpid()}.tmp")
 
 
-def cached_dataset(params: DemoParams, cache_dir: Path, *, scale: str) -> CachedDataset:
+def cached_dataset(
+    params: DemoParams, cache_dir: Path, *, scale: str, key: str | None = None
+) -> CachedDataset:
     """The dataset for ``params`` from ``cache_dir``, generated and stored on a miss. A stale
     file of the same scale (other parameters or generator source) is removed."""
     with cache_lock(cache_dir, scale):
-        return _cached_dataset(params, cache_dir, scale=scale)
+        return _cached_dataset(params, cache_dir, scale=scale, key=key or dataset_key(params))
 
 
-def _cached_dataset(params: DemoParams, cache_dir: Path, *, scale: str) -> CachedDataset:
-    key = dataset_key(params)
+def _cached_dataset(params: DemoParams, cache_dir: Path, *, scale: str, key: str) -> CachedDataset:
     data_path = cache_dir / f"dataset-{scale}-{key}.pkl"
     meta_path = data_path.with_suffix(".json")
     if data_path.exists() and meta_path.exists():
@@ -158,14 +159,21 @@ class Context:
     scratch: Path
     repeats: int = 2
     postgis: bool = True  # modules may also measure on a throwaway PostGIS cluster
+    key: str = ""  # the cache key, fixed when the run starts (see dataset_key)
     _cached: CachedDataset | None = None
     _database: Path | None = None
     _engines: list[Engine] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = dataset_key(self.params)
+
     @property
     def cached(self) -> CachedDataset:
         if self._cached is None:
-            self._cached = cached_dataset(self.params, self.cache_dir, scale=self.scale)
+            self._cached = cached_dataset(
+                self.params, self.cache_dir, scale=self.scale, key=self.key
+            )
         return self._cached
 
     def dataset(self) -> DemoDataset:
@@ -182,7 +190,7 @@ class Context:
         it (copy it into the scratch folder first)."""
         if self._database is not None:
             return self._database
-        path = self.cache_dir / f"database-{self.scale}-{dataset_key(self.params)}.db"
+        path = self.cache_dir / f"database-{self.scale}-{self.key}.db"
         dataset = self.dataset()
         with cache_lock(self.cache_dir, self.scale):
             if not path.exists():
@@ -204,7 +212,7 @@ class Context:
     def adopt_database(self, path: Path) -> None:
         """Keep a freshly loaded database of this scale's dataset as the cached one (a module
         that has just timed a load saves the next one the work)."""
-        target = self.cache_dir / f"database-{self.scale}-{dataset_key(self.params)}.db"
+        target = self.cache_dir / f"database-{self.scale}-{self.key}.db"
         with cache_lock(self.cache_dir, self.scale):
             if self._database is None and not target.exists():
                 for stale in self.cache_dir.glob(f"database-{self.scale}-*"):
@@ -243,4 +251,5 @@ def make_context(
         scratch=scratch,
         repeats=repeats,
         postgis=postgis,
+        key=dataset_key(SCALES[scale]),
     )
