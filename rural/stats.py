@@ -34,11 +34,13 @@ def count_kinds(engine: Engine) -> list[tuple[str, str, int]]:
     """(kind, Chinese label, count) for each unit level and each kind of object."""
     rows: list[tuple[str, str, int]] = []
     with engine.connect() as conn:
-        by_level: dict[str, int] = dict(
-            conn.execute(select(m.Unit.level, func.count()).group_by(m.Unit.level)).all()  # type: ignore[call-overload]
-        )
+        unit_table = m.Unit.__table__  # type: ignore[attr-defined]
+        grouped = conn.execute(
+            select(unit_table.c.level, func.count()).group_by(unit_table.c.level)
+        ).all()
+        by_level = {str(level): int(count) for level, count in grouped}
         for level in UnitLevel:
-            rows.append((f"units:{level.value}", level.label, int(by_level.get(level.value) or 0)))
+            rows.append((f"units:{level.value}", level.label, by_level.get(str(level), 0)))
         for kind, label, model in _KINDS:
             table = model.__table__  # type: ignore[attr-defined]
             count = conn.execute(select(func.count()).select_from(table)).scalar_one()
