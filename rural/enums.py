@@ -249,3 +249,12 @@ class ChainBreakKind(LabeledEnum):
     MIXED_TRANSPORT = ("mixed_transport", "混装混运(设施不接收该类别)")
     FACILITY_DOWN = ("facility_down", "设施故障/停运")
     UNBALANCED = ("unbalanced", "上下游重量不平衡")
+
+
+class TitleLevel(LabeledEnum):
+    """The level that named a civilized village or town (文明村镇), county and up."""
+
+    COUNTY = ("county", "县级")
+    CITY = ("city", "市级")
+    PROVINCE = ("province", "省级")
+    NATION = ("nation", "全国")

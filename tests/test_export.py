@@ -49,6 +49,7 @@ from rural.enums import (
     ProblemType,
     Role,
     SewageMode,
+    TitleLevel,
     ToiletClass,
     ToiletCondition,
     ToiletType,
@@ -67,6 +68,7 @@ from rural.ledgers.fields import (
 from rural.models import (
     ChainLink,
     ChangeLog,
+    CivilizedTitle,
     CollectionLog,
     CollectionPoint,
     CourtyardRating,
@@ -359,6 +361,16 @@ def build_county(engine: Engine) -> dict[str, int]:
                     level=CourtyardLevel.TOWN,
                     published=True,
                     item_scores={"居室美": 18.5, "环境美": 20},
+                ),
+                CivilizedTitle(
+                    unit_code=village,
+                    level=TitleLevel.COUNTY,
+                    title="文明村",
+                    campaign="2024年度县级文明村镇评选",
+                    document_no="青文明委〔2024〕3号",
+                    awarded_on=date(2024, 12, 20),
+                    revoked_on=date(2026, 5, 1),
+                    revoke_reason="复查未通过",
                 ),
             ]
         )

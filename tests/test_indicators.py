@@ -13,9 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 
+from rural.enums import TitleLevel
 from rural.errors import NotFoundError, ValidationError
 from rural.indicators import IndicatorTable, compute, load_indicator_rules
+from rural.models import CivilizedTitle
 from rural.rules_loader import load_toilet_class
 from tests.world import COUNTY, OLD, TOWN, TOWN_B, World, fresh_sqlite
 
@@ -455,10 +458,43 @@ def test_civilized_title_share(db: Engine) -> None:
     )
     # county or higher and in force on 30 Sep: 201 (county), 202 (province) = 2 of 4
     assert pair(table, TOWN, "civilized_title_rate") == (2, 4)
-    missing = compute(db, unit_code=TOWN, period="2026Q3", indicators=["civilized_title_rate"])
-    value = missing.value(TOWN, "civilized_title_rate")
-    assert value.value is None
-    assert "无数据来源" in value.note
+    # Nothing in the registry yet: no village holds a title (0 of 4), not "no value".
+    empty = compute(db, unit_code=TOWN, period="2026Q3", indicators=["civilized_title_rate"])
+    assert pair(empty, TOWN, "civilized_title_rate") == (0, 4)
+
+
+def test_civilized_title_share_from_the_registry(db: Engine) -> None:
+    world = World(db)
+    world.hierarchy()
+    for n in ("201", "202", "203", "204"):
+        world.village(f"331128101{n}")
+    rows = [
+        ("331128101201", TitleLevel.COUNTY, date(2024, 12, 1), None),
+        ("331128101202", TitleLevel.PROVINCE, date(2023, 1, 1), None),
+        ("331128101203", TitleLevel.COUNTY, date(2026, 10, 5), None),  # named after Q3 ends
+        ("331128101204", TitleLevel.COUNTY, date(2024, 1, 1), date(2026, 3, 1)),  # revoked
+    ]
+    with Session(db) as session:
+        for code, level, awarded, revoked in rows:
+            session.add(
+                CivilizedTitle(
+                    unit_code=code,
+                    level=level,
+                    title="文明村",
+                    awarded_on=awarded,
+                    revoked_on=revoked,
+                )
+            )
+        session.commit()
+    q3 = compute(db, unit_code=TOWN, period="2026Q3", indicators=["civilized_title_rate"])
+    # in force on 30 Sep: 201 and 202 = 2 of 4
+    assert pair(q3, TOWN, "civilized_title_rate") == (2, 4)
+    # on 31 Dec 203 holds its title too: 3 of 4
+    year = compute(db, unit_code=TOWN, period="2026", indicators=["civilized_title_rate"])
+    assert pair(year, TOWN, "civilized_title_rate") == (3, 4)
+    # in 2025 the revoked title of 204 was still in force: 201, 202, 204 = 3 of 4
+    before = compute(db, unit_code=TOWN, period="2025", indicators=["civilized_title_rate"])
+    assert pair(before, TOWN, "civilized_title_rate") == (3, 4)
 
 
 # ---- the API ------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from rural.indicators.history import (
 from rural.indicators.measures import METHODS, POPULATIONS
 from rural.indicators.table import FIELDS, IndicatorTable
 from rural.models import (
+    CivilizedTitle,
     CourtyardRating,
     EffluentSample,
     Household,
@@ -112,7 +113,7 @@ def compute(
     one row per rural village. ``indicators`` picks ids of ``rules/indicators.toml`` (default:
     all). ``toilet_denominator`` (resident | registered | due) and ``population`` override the
     file's options. ``titles`` (columns village_code, level, awarded_on, revoked_on) feeds the
-    civilized-title share; without it that indicator has no value.
+    civilized-title share; by default it is read from the civilized_title registry.
     """
     scope = _scope(unit_code, period)
     target = _target_level(scope, level)
@@ -220,9 +221,8 @@ def _gather(
         parts.append(pd.DataFrame({"villages_chain_covered": flags}, index=village_index))
     if "villages_titled" in needed:
         if ctx.titles is None:
-            ctx.missing = ctx.missing | {"villages_titled"}
-        else:
-            parts.append(_titled(ctx, village_index))
+            ctx.titles = _titles_from_registry(conn, ctx.scope.prefix)
+        parts.append(_titled(ctx, village_index))
     if needed & {"sewage_facilities_in_service", "sewage_facilities_operating"}:
         parts.append(_sewage_facilities(conn, ctx))
     if needed & {"samples_judged", "samples_compliant", "samples_unjudged"}:
@@ -413,6 +413,20 @@ def _household_measures(conn: Connection, ctx: _Context, needed: set[str]) -> pd
 
 
 # ---- villages, facilities, samples, spot checks -----------------------------------------------
+
+
+def _titles_from_registry(conn: Connection, prefix: str) -> pd.DataFrame:
+    """The civilized-title registry (table civilized_title) beneath a unit."""
+    table = CivilizedTitle.__table__  # type: ignore[attr-defined]
+    rows = conn.execute(
+        select(table.c.unit_code, table.c.level, table.c.awarded_on, table.c.revoked_on).where(
+            table.c.unit_code.startswith(prefix)
+        )
+    ).all()
+    return pd.DataFrame(
+        [tuple(row) for row in rows],
+        columns=["village_code", "level", "awarded_on", "revoked_on"],
+    )
 
 
 def _titled(ctx: _Context, villages: pd.Index) -> pd.DataFrame:

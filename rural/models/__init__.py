@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from rural.models.audit import ChangeLog, StatusChange
+from rural.models.civilization import CivilizedTitle
 from rural.models.courtyard import CourtyardRating
 from rural.models.facilities import PublicToilet
 from rural.models.garbage import (
@@ -39,6 +40,7 @@ __all__ = [
     "PERSONAL_FIELDS",
     "ChainLink",
     "ChangeLog",
+    "CivilizedTitle",
     "CollectionLog",
     "CollectionPoint",
     "CourtyardRating",
