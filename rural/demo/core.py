@@ -16,7 +16,6 @@ from rural.demo.params import DemoParams
 from rural.enums import LabeledEnum
 
 ACTOR = "示例数据"  # who recorded the generated history rows
-EPOCH = np.datetime64("1970-01-01", "D")
 
 
 @dataclass

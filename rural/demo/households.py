@@ -275,7 +275,7 @@ def _toilets(ctx: Ctx) -> None:
             ),
         },
     )
-    _toilet_states(ctx, toilet_id, ttype, dest, tclass, cond, built, renovated, window, as_of)
+    _toilet_states(ctx, toilet_id, ttype, dest, cond, built, renovated, window, as_of)
 
 
 def _toilet_states(
@@ -283,7 +283,6 @@ def _toilet_states(
     toilet_id: np.ndarray,
     ttype: np.ndarray,
     dest: np.ndarray,
-    tclass: np.ndarray,
     cond: np.ndarray,
     built: np.ndarray,
     renovated: np.ndarray,
@@ -299,10 +298,10 @@ def _toilet_states(
     ledger_start = d64(date(dist.TOILET_LEDGER_START_YEAR, 1, 1))
     parts: list[tuple[np.ndarray, ...]] = []
 
-    def part(
-        mask: np.ndarray, on: np.ndarray, t: np.ndarray, c: np.ndarray, d: np.ndarray, k: np.ndarray
-    ) -> None:
-        parts.append((toilet_id[mask], on[mask], t[mask], c[mask], d[mask], k[mask]))
+    def part(mask: np.ndarray, on: np.ndarray, t: np.ndarray, c: np.ndarray, d: np.ndarray) -> None:
+        """States of the toilets in ``mask``: date, type, condition, destination (the class
+        follows from those by the rule)."""
+        parts.append((toilet_id[mask], on[mask], t[mask], c[mask], d[mask]))
 
     def const(value: int) -> np.ndarray:
         return np.full(n, value, dtype=np.int64)
@@ -318,10 +317,9 @@ def _toilet_states(
         pit,
         const(in_use),
         const(DESTINATIONS.index(ExcretaDestination.UNKNOWN)),
-        const(CLASSES.index(ToiletClass.NON_SANITARY)),
     )
     # Built (or, for old pits, as found when the ledger started).
-    part(np.ones(n, bool), built, ttype, np.where(cond == building, building, in_use), dest, tclass)
+    part(np.ones(n, bool), built, ttype, np.where(cond == building, building, in_use), dest)
     # Became broken or unused: half within the 12 months, half before.
     recent = rng.random(n) < dist.CHANGE_IN_WINDOW_SHARE
     early_lo = built + 1
@@ -330,7 +328,7 @@ def _toilet_states(
     lo = np.where(recent | ~can_early, np.maximum(window, built + 1), early_lo)
     hi = np.where(recent | ~can_early, as_of, early_hi)
     became = random_dates(rng, lo, hi)
-    part(broken_or_unused, became, ttype, cond, dest, tclass)
+    part(broken_or_unused, became, ttype, cond, dest)
     # Broke and was repaired within the 12 months.
     repaired = (
         renovated & (cond == in_use) & (built < window - 30) & (rng.random(n) < dist.REPAIRED_SHARE)
@@ -342,10 +340,10 @@ def _toilet_states(
         CONDITIONS.index(ToiletCondition.LEAKING),
         CONDITIONS.index(ToiletCondition.BLOCKED),
     )
-    part(repaired, broke_on, ttype, broke_as, dest, tclass)
-    part(repaired, fixed_on, ttype, const(in_use), dest, tclass)
+    part(repaired, broke_on, ttype, broke_as, dest)
+    part(repaired, fixed_on, ttype, const(in_use), dest)
 
-    tid, on, t, c, d, _ = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+    tid, on, t, c, d = (np.concatenate(cols) for cols in zip(*parts, strict=True))
     order = np.lexsort((on, tid))
     tid, on, t, c, d = (a[order] for a in (tid, on, t, c, d))
     k = CLASS_TABLE[t, c, d]
