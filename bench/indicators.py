@@ -127,8 +127,8 @@ def pandas_measures(path: Path, period: Period) -> dict[str, Any]:
         part = units["code"].str[9:12].astype(int)
         rural = part.between(200, 399) | units["urban_rural_code"].fillna("").str.startswith("2")
         override = units["rural_override"]
-        rural = np.where(override.notna(), override == 1, rural)
-        villages = pd.DataFrame(index=pd.Index(sorted(units.loc[rural, "code"]), name="code"))
+        chosen = np.where(override.notna(), override == 1, rural)
+        villages = pd.DataFrame(index=pd.Index(sorted(units.loc[chosen, "code"]), name="code"))
         villages["villages"] = 1.0
 
         hh = pd.read_sql(
@@ -337,8 +337,8 @@ def _tonnage(con: sqlite3.Connection, period: Period, rules: Any) -> pd.Series:
     )
     starts = pd.to_datetime(records["period_start"])
     ends = pd.to_datetime(records["period_end"])
-    lo = starts.clip(lower=pd.Timestamp(period.start))
-    hi = ends.clip(upper=pd.Timestamp(period.end))
+    lo = starts.where(starts >= pd.Timestamp(period.start), pd.Timestamp(period.start))
+    hi = ends.where(ends <= pd.Timestamp(period.end), pd.Timestamp(period.end))
     share = ((hi - lo).dt.days + 1) / ((ends - starts).dt.days + 1)
     tonnes = records["tonnes"] * share
     plants = pd.read_sql("SELECT id, compliant FROM treatment_facility", con).set_index("id")
@@ -389,9 +389,9 @@ def compare(villages: pd.DataFrame, whole: pd.Series, baseline: dict[str, Any]) 
                 f" engine {got[first]} vs pandas {want[first]}"
             )
     for key, want in baseline["totals"].items():
-        got = float(whole.get(key, np.nan))
-        if not np.isclose(got, float(want), rtol=1e-9, atol=1e-6):
-            problems.append(f"{key}: engine {got} vs pandas {want}")
+        total = float(whole.get(key, np.nan))
+        if not np.isclose(total, float(want), rtol=1e-9, atol=1e-6):
+            problems.append(f"{key}: engine {total} vs pandas {want}")
     return problems
 
 

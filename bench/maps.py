@@ -88,14 +88,14 @@ def _naive_layers(engine: Engine, kind: str, unit: str) -> tuple[list[Any], list
         town = unit[:9] + "000"
         villages = village_frame(engine, unit_code=town, indicators=[HARMLESS], period="2026")
         areas = [villages]
-        points = [
+        town_points: list[Any] = [
             household_points(engine, unit_code=unit),
             chain_layers(engine, unit_code=unit).points,
             sewage_facility_layer(engine, unit_code=unit),
             public_toilet_layer(engine, unit_code=unit),
             open_problem_layer(engine, unit_code=unit),
         ]
-        return areas, points
+        return areas, town_points
     villages = village_frame(
         engine, unit_code=unit, indicators=[HARMLESS, *key_facts()], period="2026"
     )

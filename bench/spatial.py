@@ -96,6 +96,7 @@ def cached_tiling(villages: int, households: int, *, cache: Path = CACHE) -> tup
     polygons, xs, ys = make_tiling(villages, households)
     kind, coords, offsets = shapely.to_ragged_array(polygons)
     cache.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = {f"offset{i}": o for i, o in enumerate(offsets)}
     np.savez(
         path,
         kind=int(kind),
@@ -103,7 +104,7 @@ def cached_tiling(villages: int, households: int, *, cache: Path = CACHE) -> tup
         noffsets=len(offsets),
         xs=xs,
         ys=ys,
-        **{f"offset{i}": o for i, o in enumerate(offsets)},
+        **arrays,
     )
     return polygons, xs, ys
 

@@ -123,6 +123,7 @@ def serve(
 ) -> None:
     """Serve the web app (maps, pages, API)."""
     import uvicorn
+
     from api.app import create_app
 
     settings = _settings()
