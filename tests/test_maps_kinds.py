@@ -202,7 +202,6 @@ def test_chain_links_breaks_and_station_load(built: dict[str, folium.Map]) -> No
 
 
 def test_chain_audit_breaks_reach_the_map(built: dict[str, folium.Map]) -> None:
-    pytest.importorskip("rural.chain")
     villages = by_code(properties(built["chain"], "村 · 收运链"))
     # B2 has no collection point at all; the others are linked to an operating... or not.
     assert "未接入任何收集点" in villages[w.B2]["flag_text"]
