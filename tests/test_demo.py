@@ -22,7 +22,7 @@ from rural.cli import app
 from rural.db import make_engine
 from rural.demo import DemoParams, Manifest
 from rural.demo import distributions as dist
-from rural.enums import ChainBreakKind
+from rural.enums import ChainBreakKind, TitleLevel, ToiletCondition, ToiletType
 from rural.lifecycle import STATEFUL_KINDS, default_lifecycles
 from rural.settings import get_settings
 
@@ -78,6 +78,23 @@ def manifest(demo: Engine) -> Manifest:
     return Manifest.from_json(value)
 
 
+@pytest.fixture(scope="module")
+def group_of(demo: Engine, manifest: Manifest) -> dict[str, str]:
+    """Every village-level unit's progress group: as the manifest lists the rural villages;
+    the others (urban communities) draw as typical."""
+    listed = {code: g for g, codes in manifest.progress_groups.items() for code in codes}
+    villages = [c for (c,) in rows(demo, "SELECT code FROM unit WHERE level = 'village'")]
+    return {code: listed.get(code, "typical") for code in villages}
+
+
+def per_group(counts: list[tuple[str, int]], group_of: dict[str, str]) -> dict[str, int]:
+    """(village code, count) rows summed per progress group."""
+    total: Counter[str] = Counter()
+    for code, n in counts:
+        total[group_of[code]] += n
+    return dict(total)
+
+
 def rows(engine: Engine, sql: str, **params: Any) -> list[Any]:
     with engine.connect() as conn:
         return list(conn.execute(text(sql), params).all())
@@ -92,6 +109,18 @@ def assert_share(count: int, n: int, p: float, what: str) -> None:
     """``count`` of ``n`` is within 4 binomial standard errors of the stated share ``p``."""
     sigma = math.sqrt(p * (1 - p) / n)
     assert abs(count / n - p) <= 4 * sigma, f"{what}: {count}/{n} = {count / n:.4f}, stated {p}"
+
+
+def assert_mixture(count: int, terms: list[tuple[int, float]], what: str) -> None:
+    """``count`` is a sum of binomials, ``n`` trials with probability ``p`` for each (n, p) of
+    ``terms``: within 4 standard deviations of its mean sum(n p)."""
+    mean = sum(n * p for n, p in terms)
+    sigma = math.sqrt(sum(n * p * (1 - p) for n, p in terms))
+    total = sum(n for n, _ in terms)
+    assert abs(count - mean) <= 4 * sigma, (
+        f"{what}: {count}/{total} = {count / total:.4f}, expected {mean / total:.4f}"
+        f" ± {4 * sigma / total:.4f}"
+    )
 
 
 def geoms(values: list[bytes]) -> np.ndarray:
@@ -274,45 +303,38 @@ def _class(toilet_type: str, condition: str, destination: str) -> str:
     return "non_sanitary"
 
 
-@pytest.fixture(scope="module")
-def toilets(demo: Engine) -> list[Any]:
-    return rows(
-        demo,
-        "SELECT id, toilet_type, condition, excreta_destination, toilet_class"
-        " FROM household_toilet",
-    )
+def type_share(group: str, toilet_type: ToiletType) -> float:
+    """A type's stated share of a group's toilets: its family's share, split by type weight
+    (0 for a type in no family, such as "none")."""
+    families = [f for f, members in dist.TOILET_FAMILIES.items() if toilet_type in members]
+    if not families:
+        return 0.0
+    (family,) = families
+    weight = sum(dist.TOILET_TYPE_WEIGHTS[t] for t in dist.TOILET_FAMILIES[family])
+    return dist.TOILET_FAMILY_SHARES[group][family] * dist.TOILET_TYPE_WEIGHTS[toilet_type] / weight
 
 
-def test_toilet_types_conditions_and_no_toilet_shares(demo: Engine, toilets: list[Any]) -> None:
-    households = scalar(demo, "SELECT count(*) FROM household")
-    assert_share(households - len(toilets), households, dist.NO_TOILET_SHARE, "no toilet")
-    types = Counter(t[1] for t in toilets)
-    for toilet_type, share in dist.TOILET_TYPE_SHARES.items():
-        assert_share(types[str(toilet_type)], len(toilets), share, str(toilet_type))
-    old = {str(t) for t in dist.OLD_TYPES}
-    for group, shares in (
-        ([t for t in toilets if t[1] not in old], dist.RENOVATED_CONDITION_SHARES),
-        ([t for t in toilets if t[1] in old], dist.OLD_CONDITION_SHARES),
-    ):
-        conditions = Counter(t[2] for t in group)
-        assert set(conditions) <= {str(c) for c in shares}
-        for condition, share in shares.items():
-            assert_share(conditions[str(condition)], len(group), share, str(condition))
+def renovated_condition_shares(group: str) -> dict[ToiletCondition, float]:
+    """Stated condition shares of a group's renovated toilets."""
+    in_use = dist.RENOVATED_IN_USE_SHARES[group]
+    shares = {c: (1 - in_use) * s for c, s in dist.RENOVATED_OUT_OF_USE_SHARES.items()}
+    return {ToiletCondition.IN_USE: in_use, **shares}
 
 
-def test_toilet_classes_follow_the_rule_and_the_stated_shares(toilets: list[Any]) -> None:
-    for _, toilet_type, condition, destination, toilet_class in toilets:
-        assert toilet_class == _class(toilet_type, condition, destination)
-    # Expected class shares from the stated type, destination and condition shares.
+def class_shares(group: str) -> Counter[str]:
+    """Stated share of each class among a group's toilets, from type, destination and
+    condition shares through the rule."""
     expected: Counter[str] = Counter()
-    old = {str(t) for t in dist.OLD_TYPES}
-    for toilet_type, share in dist.TOILET_TYPE_SHARES.items():
+    for toilet_type in ToiletType:
+        share = type_share(group, toilet_type)
+        if share == 0:
+            continue
         untreated = dist.UNTREATED_SHARE.get(toilet_type, 0.0)
         default = str(dist.DESTINATION_BY_TYPE[toilet_type])
         conditions = (
             dist.OLD_CONDITION_SHARES
-            if str(toilet_type) in old
-            else dist.RENOVATED_CONDITION_SHARES
+            if toilet_type in dist.OLD_TYPES
+            else renovated_condition_shares(group)
         )
         for condition, c_share in conditions.items():
             for destination, d_share in (
@@ -321,40 +343,268 @@ def test_toilet_classes_follow_the_rule_and_the_stated_shares(toilets: list[Any]
             ):
                 klass = _class(str(toilet_type), str(condition), destination)
                 expected[klass] += share * c_share * d_share
-    got = Counter(t[4] for t in toilets)
-    for klass, share in expected.items():
-        assert_share(got[klass], len(toilets), share, klass)
+    return expected
 
 
-def test_toilet_states_end_in_the_current_state_and_changed_in_the_window(
-    demo: Engine, toilets: list[Any]
-) -> None:
-    states = rows(
-        demo,
-        "SELECT toilet_id, effective_on, toilet_type, condition, excreta_destination, toilet_class"
-        " FROM toilet_state ORDER BY toilet_id, effective_on, id",
+def in_use_share(group: str, types: set[str]) -> float:
+    """Stated share of a group's households whose toilet is of one of ``types``, discharges
+    to its treated destination and is in use (old pits never count: none is in ``types``)."""
+    has = 1 - dist.NO_TOILET_SHARES[group]
+    treated = sum(
+        type_share(group, t) * (1 - dist.UNTREATED_SHARE.get(t, 0.0))
+        for t in ToiletType
+        if str(t) in types
     )
-    last: dict[int, tuple[Any, ...]] = {}
-    first: dict[int, str] = {}
-    changed_in_window = set()
-    class_changed = set()
-    previous: dict[int, tuple[str, str]] = {}
-    for toilet_id, on, toilet_type, condition, destination, klass in states:
-        on = date.fromisoformat(on)
-        assert date(2015, 1, 1) <= on <= AS_OF
-        assert klass == _class(toilet_type, condition, destination)
-        first.setdefault(toilet_id, str(on))
-        if toilet_id in previous and on >= WINDOW_START:
-            changed_in_window.add(toilet_id)
-            if previous[toilet_id][1] != klass:
-                class_changed.add(toilet_id)
-        previous[toilet_id] = (condition, klass)
-        last[toilet_id] = (toilet_type, condition, destination, klass)
-    assert set(last) == {t[0] for t in toilets}
-    for toilet_id, *current in toilets:
-        assert last[toilet_id] == tuple(current)
-    assert len(changed_in_window) > 0.02 * len(toilets)
-    assert class_changed  # e.g. a pit renovated, or a tank that leaked, within the 12 months
+    return has * treated * dist.RENOVATED_IN_USE_SHARES[group]
+
+
+def test_stated_toilet_shares_are_distributions() -> None:
+    assert sum(dist.PROGRESS_VILLAGE_SHARES.values()) == pytest.approx(1)
+    for group in dist.PROGRESS_GROUPS:
+        assert sum(type_share(group, t) for t in ToiletType) == pytest.approx(1)
+        assert sum(class_shares(group).values()) == pytest.approx(1)
+    assert set().union(*dist.TOILET_FAMILIES.values()) == set(ToiletType) - {ToiletType.NONE}
+    assert sum(dist.RENOVATED_OUT_OF_USE_SHARES.values()) == pytest.approx(1)
+    # Harmless in use, by hand (of the harmless family, the three-compartment tanks are 0.52 of
+    # 0.77 and 0.02 of them discharge untreated: 1 - 0.02 x 0.52 / 0.77 = 0.98649):
+    # lagging 0.95 x 0.40 x 0.98649 x 0.82 = 0.3074, leading 1.00 x 0.99 x 0.98649 x 0.99
+    # = 0.9669, typical 0.98 x 0.84 x 0.98649 x 0.92 = 0.7471.
+    for group, by_hand in (("lagging", 0.3074), ("leading", 0.9669), ("typical", 0.7471)):
+        assert in_use_share(group, HARMLESS) == pytest.approx(by_hand, abs=5e-5)
+    assert in_use_share("lagging", HARMLESS) < dist.LAGGING_HARMLESS_CEILING - 0.1
+
+
+@pytest.fixture(scope="module")
+def toilets(demo: Engine) -> list[Any]:
+    return rows(
+        demo,
+        "SELECT t.id, t.toilet_type, t.condition, t.excreta_destination, t.toilet_class,"
+        " h.village_code FROM household_toilet t JOIN household h ON h.id = t.household_id",
+    )
+
+
+def test_toilet_types_conditions_and_no_toilet_shares(
+    demo: Engine, toilets: list[Any], group_of: dict[str, str]
+) -> None:
+    """Each group's households draw from the group's shares: the county counts are sums of
+    binomials over the groups, with the groups' sizes as generated."""
+    households = per_group(
+        rows(demo, "SELECT village_code, count(*) FROM household GROUP BY 1"), group_of
+    )
+    have = Counter(group_of[t[5]] for t in toilets)
+    no_toilet = sum(households.values()) - len(toilets)
+    terms = [(households[g], dist.NO_TOILET_SHARES[g]) for g in households]
+    assert_mixture(no_toilet, terms, "no toilet")
+    types = Counter(t[1] for t in toilets)
+    for toilet_type in ToiletType:
+        terms = [(have[g], type_share(g, toilet_type)) for g in have]
+        assert_mixture(types[str(toilet_type)], terms, str(toilet_type))
+    old = {str(t) for t in dist.OLD_TYPES}
+    renovated = [t for t in toilets if t[1] not in old]
+    renovated_by_group = Counter(group_of[t[5]] for t in renovated)
+    conditions = Counter(t[2] for t in renovated)
+    assert set(conditions) <= {str(c) for c in ToiletCondition}
+    for condition in renovated_condition_shares("typical"):
+        terms = [
+            (n, renovated_condition_shares(g)[condition]) for g, n in renovated_by_group.items()
+        ]
+        assert_mixture(conditions[str(condition)], terms, f"renovated {condition}")
+    pits = [t for t in toilets if t[1] in old]
+    conditions = Counter(t[2] for t in pits)
+    assert set(conditions) <= {str(c) for c in dist.OLD_CONDITION_SHARES}
+    for condition, share in dist.OLD_CONDITION_SHARES.items():
+        assert_share(conditions[str(condition)], len(pits), share, f"old pit {condition}")
+
+
+def test_toilet_classes_follow_the_rule_and_the_stated_shares(
+    toilets: list[Any], group_of: dict[str, str]
+) -> None:
+    for _, toilet_type, condition, destination, toilet_class, _ in toilets:
+        assert toilet_class == _class(toilet_type, condition, destination)
+    have = Counter(group_of[t[5]] for t in toilets)
+    got = Counter(t[4] for t in toilets)
+    for klass in ("harmless", "sanitary", "non_sanitary"):
+        terms = [(n, class_shares(g)[klass]) for g, n in have.items()]
+        assert_mixture(got[klass], terms, klass)
+
+
+# --- renovation progress: the villages that lag ------------------------------------------------
+
+
+def _is_rural(code: str, urban_rural_code: str | None, override: int | None) -> bool:
+    """The default rule of DOMAIN.md: every 村委会 plus any 2xx unit, or as set by hand."""
+    if override is not None:
+        return bool(override)
+    return 200 <= int(code[9:12]) <= 399 or (urban_rural_code or "").startswith("2")
+
+
+def test_every_rural_village_has_a_progress_group_in_the_stated_proportions(
+    demo: Engine, manifest: Manifest
+) -> None:
+    units = rows(
+        demo,
+        "SELECT code, name, urban_rural_code, rural_override FROM unit WHERE level = 'village'",
+    )
+    rural = {code for code, _, urc, override in units if _is_rural(code, urc, override)}
+    listed = [code for codes in manifest.progress_groups.values() for code in codes]
+    assert sorted(listed) == sorted(rural)  # each rural village once, nothing else
+    assert set(manifest.progress_groups) == set(dist.PROGRESS_GROUPS)
+    for group, share in dist.PROGRESS_VILLAGE_SHARES.items():
+        # rounded to whole villages within the county
+        assert abs(len(manifest.progress_groups[group]) - share * len(rural)) < 1, group
+    names = {code: name for code, name, _, _ in units}
+    lagging = [(v.village_code, v.name) for v in manifest.lagging_villages]
+    assert sorted(lagging) == sorted((c, names[c]) for c in manifest.progress_groups["lagging"])
+    assert len(lagging) >= 10
+
+
+@pytest.fixture(scope="module")
+def harmless_rates(demo: Engine) -> dict[str, tuple[int, int]]:
+    """(resident households with a harmless toilet in use, resident households) per village."""
+    counts = rows(
+        demo,
+        "SELECT h.village_code,"
+        " sum(CASE WHEN t.toilet_class = 'harmless' AND t.condition = 'in_use' THEN 1 END),"
+        " count(*) FROM household h LEFT JOIN household_toilet t ON t.household_id = h.id"
+        " WHERE h.resident GROUP BY h.village_code",
+    )
+    return {code: (harmless or 0, n) for code, harmless, n in counts}
+
+
+def test_lagging_villages_stay_below_the_ceiling_and_the_map_shows_every_class(
+    manifest: Manifest, harmless_rates: dict[str, tuple[int, int]]
+) -> None:
+    for village in manifest.lagging_villages:
+        harmless, n = harmless_rates[village.village_code]
+        assert harmless / n < dist.LAGGING_HARMLESS_CEILING, (village, harmless, n)
+    rural = [code for codes in manifest.progress_groups.values() for code in codes]
+    rates = [harmless_rates[code][0] / harmless_rates[code][1] for code in rural]
+    # the overview map's classes: < 50%, 50-70%, 70-85%, 85-95%, >= 95%
+    bounds = [0.0, 0.5, 0.7, 0.85, 0.95, 1.01]
+    per_class = Counter(
+        next(i for i in range(5) if bounds[i] <= rate < bounds[i + 1]) for rate in rates
+    )
+    assert all(per_class[i] >= 3 for i in range(5)), per_class
+    assert per_class[0] >= len(manifest.lagging_villages)
+    in_the_middle = sum(0.6 <= rate < 0.9 for rate in rates)
+    assert in_the_middle > len(rates) / 2  # most villages lie between 60% and 90%
+
+
+def test_remote_villages_lag_and_towns_rank_apart(
+    demo: Engine, manifest: Manifest, harmless_rates: dict[str, tuple[int, int]]
+) -> None:
+    """Where the groups fall (rural.demo.progress): remote villages lag more often, and towns
+    differ, so the town ranking and the map show something."""
+    (county,) = rows(demo, "SELECT geom FROM unit WHERE level = 'county'")[0]
+    centre = shapely.from_wkb(county).centroid
+    villages = dict(rows(demo, "SELECT code, geom FROM unit WHERE level = 'village'"))
+
+    def mean_distance(group: str) -> float:
+        codes_ = manifest.progress_groups[group]
+        return float(np.mean([shapely.from_wkb(villages[c]).distance(centre) for c in codes_]))
+
+    lagging = mean_distance("lagging")
+    assert all(mean_distance(g) < lagging for g in dist.PROGRESS_GROUPS if g != "lagging")
+    towns: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for codes_ in manifest.progress_groups.values():
+        for code in codes_:
+            harmless, n = harmless_rates[code]
+            towns[code[:9]][0] += harmless
+            towns[code[:9]][1] += n
+    rates = [harmless / n for harmless, n in towns.values()]
+    assert max(rates) - min(rates) > 0.2, sorted(rates)
+
+
+# --- civilized titles -------------------------------------------------------------------------
+
+# The seven yearly campaigns up to 20 December 2025 (as_of is 31 October 2026); the re-check of
+# March 2026 revoked titles. Issuers: 青溪县, 丽水市, 浙江省 and the central commission.
+CAMPAIGN_YEARS = range(2019, 2026)
+ISSUERS = {"county": "青文明委", "city": "丽文明委", "province": "浙文明委", "nation": "中央文明委"}
+RANK = {level.value: i for i, level in enumerate(TitleLevel)}
+
+
+@pytest.fixture(scope="module")
+def titles(demo: Engine) -> list[Any]:
+    return rows(
+        demo,
+        "SELECT t.unit_code, u.level, t.level, t.title, t.campaign, t.document_no,"
+        " t.awarded_on, t.revoked_on, t.revoke_reason"
+        " FROM civilized_title t JOIN unit u ON u.code = t.unit_code",
+    )
+
+
+def test_titles_carry_valid_levels_dates_campaigns_and_documents(
+    titles: list[Any], manifest: Manifest
+) -> None:
+    rural = {code for codes in manifest.progress_groups.values() for code in codes}
+    by_unit: dict[str, list[tuple[int, date, date | None]]] = defaultdict(list)
+    for unit, unit_level, level, title, campaign, document, awarded, revoked, reason in titles:
+        awarded = date.fromisoformat(awarded)
+        assert (awarded.month, awarded.day) == (12, 20)
+        assert awarded.year in CAMPAIGN_YEARS
+        label = TitleLevel(level).label
+        assert campaign == f"{awarded.year}年度{label}文明村镇评选"
+        assert document.startswith(f"{ISSUERS[level]}〔{awarded.year}〕")
+        assert document.endswith("号")
+        assert document.removeprefix(f"{ISSUERS[level]}〔{awarded.year}〕")[:-1].isdigit()
+        if unit_level == "village":
+            assert unit in rural
+            assert title == "文明村"
+        else:
+            assert (unit_level, title) == ("town", "文明乡镇")
+        if revoked is None:
+            assert reason is None
+        else:
+            revoked = date.fromisoformat(revoked)
+            assert date(2026, 3, 1) <= revoked <= date(2026, 3, 31)
+            assert awarded < revoked
+            assert reason
+            assert level == "county"
+        by_unit[unit].append((RANK[level], awarded, revoked))
+    towns = [u for u in by_unit if u.endswith("000")]
+    assert len(towns) == dist.TOWN_TITLES
+    for unit, held in by_unit.items():
+        if unit in towns:
+            continue
+        if any(revoked is not None for _, _, revoked in held):
+            assert len(held) == 1  # a village whose only title was revoked
+            continue
+        # named level by level from the county up, a later campaign for each higher level
+        held.sort()
+        assert [rank for rank, _, _ in held] == list(range(len(held)))
+        years = [awarded.year for _, awarded, _ in held]
+        assert years == sorted(set(years))
+    # a campaign's titles share its document
+    documents = defaultdict(set)
+    for *_, campaign, document, _, _, _ in titles:
+        documents[campaign].add(document)
+    assert all(len(d) == 1 for d in documents.values())
+
+
+def test_titles_in_force_follow_the_stated_shares(titles: list[Any], manifest: Manifest) -> None:
+    in_force: dict[str, int] = {}
+    revoked: set[str] = set()
+    for unit, unit_level, level, *_, revoked_on, _ in titles:
+        if unit_level != "village":
+            continue
+        if revoked_on is None:
+            in_force[unit] = max(in_force.get(unit, -1), RANK[level])
+        else:
+            revoked.add(unit)
+    assert not revoked & set(in_force)
+    groups = manifest.progress_groups
+    held = [(len(codes), dist.TITLE_HELD_SHARES[g]) for g, codes in groups.items()]
+    assert_mixture(len(in_force), held, "villages holding a title")
+    lost = [(len(codes), dist.TITLE_REVOKED_SHARES[g]) for g, codes in groups.items()]
+    assert_mixture(len(revoked), lost, "villages whose title was revoked")
+    highest = Counter(in_force.values())
+    for level, share in dist.TITLE_LEVEL_SHARES.items():
+        assert_share(highest[RANK[level.value]], len(in_force), share, f"highest {level}")
+    # lagging villages seldom hold one, leading ones mostly do
+    lagging = {v.village_code for v in manifest.lagging_villages}
+    assert len(lagging & set(in_force)) < len(lagging) / 2
+    assert len(set(groups["leading"]) & set(in_force)) > len(groups["leading"]) / 2
 
 
 # --- histories ---------------------------------------------------------------------------------

@@ -2,7 +2,10 @@
 breaks, and the figures match the generator's stated distributions.
 
 Expected shares are worked out here from ``rural.demo.distributions`` (the generator's stated
-figures); the tolerance for a share is four binomial standard errors, sqrt(p (1 - p) / n).
+figures); the tolerance for a share is four binomial standard errors, sqrt(p (1 - p) / n). Where
+the share differs by village progress group (toilets, titles), the figure is a sum of binomials
+given the groups (listed in the manifest): the expected value is the mixture weighted by each
+group's count in the denominator, the tolerance four standard deviations of that sum.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from sqlalchemy import Engine, text
 from rural.chain import check_chain
 from rural.demo import DemoParams, Manifest, load_demo
 from rural.demo import distributions as dist
-from rural.enums import ExcretaDestination, ToiletCondition, ToiletType
 from rural.indicators import IndicatorTable, compute
 from rural.periods import parse_period
+from tests.test_demo import HARMLESS, SANITARY, in_use_share
 from tests.world import fresh_sqlite
 
 PARAMS = DemoParams(villages=60, households=15_000, seed=11)
@@ -101,44 +104,50 @@ def _within(table: IndicatorTable, code: str, indicator: str, expected: float) -
     assert abs(value.value - expected) <= tolerance, (indicator, value.value, expected, tolerance)
 
 
-def _toilet_shares() -> tuple[float, float]:
-    """P(a household has a harmless / a sanitary-or-better toilet in use on as_of).
+def _within_mixture(
+    table: IndicatorTable, code: str, indicator: str, terms: dict[str, tuple[float, float]]
+) -> None:
+    """The figure is a sum of binomials given the progress groups: ``terms`` holds each
+    group's (denominator, stated share). Expected sum(n p) / sum(n), within 4 standard
+    deviations sqrt(sum(n p (1 - p))) / sum(n)."""
+    value = table.value(code, indicator)
+    assert value.value is not None
+    total = sum(n for n, _ in terms.values())
+    assert value.denominator == total
+    expected = sum(n * p for n, p in terms.values()) / total
+    tolerance = 4 * math.sqrt(sum(n * p * (1 - p) for n, p in terms.values())) / total
+    assert abs(value.value - expected) <= tolerance, (indicator, value.value, expected, tolerance)
 
-    A household has a toilet with probability 1 - NO_TOILET_SHARE; its type follows
-    TOILET_TYPE_SHARES; a share UNTREATED_SHARE of some types discharges untreated
-    (non-sanitary); renovated toilets (every type but the old pits) are in use with
-    probability RENOVATED_CONDITION_SHARES[in use]. Harmless types go to treated destinations.
-    """
-    harmless_types = {
-        ToiletType.THREE_COMPARTMENT,
-        ToiletType.DOUBLE_URN,
-        ToiletType.BIOGAS,
-        ToiletType.URINE_DIVERTING,
-        ToiletType.DOUBLE_PIT,
-        ToiletType.FLUSH_SEWER,
-        ToiletType.CENTRAL_EMPTYING,
+
+DENOMINATOR_COLUMN = {
+    "resident": "resident",
+    "registered": "registered",
+    "due": "due_for_renovation",
+}
+
+
+def _households_per_group(demo: Engine, manifest: Manifest, column: str) -> dict[str, float]:
+    """The households counted by a denominator, per progress group (rural villages only)."""
+    with demo.connect() as conn:
+        per_village = dict(
+            conn.execute(
+                text(f"SELECT village_code, sum({column}) FROM household GROUP BY 1")
+            ).all()
+        )
+    return {
+        group: float(sum(per_village.get(code, 0) for code in codes))
+        for group, codes in manifest.progress_groups.items()
     }
-    sanitary_types = {ToiletType.DEEP_PIT_FROSTPROOF, ToiletType.LOFT, ToiletType.FLUSH_OTHER}
-    for kind in harmless_types:
-        assert dist.DESTINATION_BY_TYPE[kind] != ExcretaDestination.UNKNOWN
-    has = 1 - dist.NO_TOILET_SHARE
-    in_use = dist.RENOVATED_CONDITION_SHARES[ToiletCondition.IN_USE]
-
-    def treated(kind: ToiletType) -> float:
-        return dist.TOILET_TYPE_SHARES[kind] * (1 - dist.UNTREATED_SHARE.get(kind, 0.0))
-
-    harmless = has * sum(treated(k) for k in harmless_types) * in_use
-    sanitary = has * sum(treated(k) for k in harmless_types | sanitary_types) * in_use
-    return harmless, sanitary
 
 
-def test_toilet_rates_match_the_stated_shares(demo: Engine, county: str) -> None:
-    harmless, sanitary = _toilet_shares()
-    # by hand: 0.98 x (0.52 x 0.98 + 0.03 + 0.04 + 0.01 + 0.02 + 0.13 + 0.02) x 0.88 = 0.6551
-    assert harmless == pytest.approx(0.98 * 0.7596 * 0.88)
-    # + (0.02 + 0.01 + 0.08 x 0.65) = 0.8416 in all -> 0.98 x 0.8416 x 0.88 = 0.7258
-    assert sanitary == pytest.approx(0.98 * 0.8416 * 0.88)
-    for denominator in ("resident", "registered", "due"):  # drawn independently of the toilet
+def test_toilet_rates_match_the_stated_shares(
+    demo: Engine, county: str, manifest: Manifest
+) -> None:
+    """Each group's households have a harmless (sanitary-or-better) toilet in use with the
+    group's stated share (see tests.test_demo.in_use_share); the county rate is the mixture
+    weighted by each group's households in the denominator."""
+    assert in_use_share("lagging", HARMLESS) == pytest.approx(0.3074, abs=5e-5)  # by hand there
+    for denominator, column in DENOMINATOR_COLUMN.items():  # drawn independently of the toilet
         table = compute(
             demo,
             unit_code=county,
@@ -146,8 +155,36 @@ def test_toilet_rates_match_the_stated_shares(demo: Engine, county: str) -> None
             indicators=["harmless_toilet_rate", "sanitary_toilet_rate"],
             toilet_denominator=denominator,
         )
-        _within(table, county, "harmless_toilet_rate", harmless)
-        _within(table, county, "sanitary_toilet_rate", sanitary)
+        households = _households_per_group(demo, manifest, column)
+        for indicator, types in (
+            ("harmless_toilet_rate", HARMLESS),
+            ("sanitary_toilet_rate", HARMLESS | SANITARY),
+        ):
+            terms = {g: (n, in_use_share(g, types)) for g, n in households.items()}
+            _within_mixture(table, county, indicator, terms)
+
+
+def test_the_civilized_title_rate_matches_the_stated_shares(
+    demo: Engine, county: str, manifest: Manifest
+) -> None:
+    """At the end of 2026 (after the re-check of March 2026) a village holds a title with its
+    group's stated share; at the end of 2025 the titles revoked in March 2026 still held."""
+    villages = {g: float(len(codes)) for g, codes in manifest.progress_groups.items()}
+    for period, shares in (
+        ("2026", dist.TITLE_HELD_SHARES),
+        (
+            "2025",
+            {g: dist.TITLE_HELD_SHARES[g] + dist.TITLE_REVOKED_SHARES[g] for g in villages},
+        ),
+    ):
+        table = compute(demo, unit_code=county, period=period, indicators=["civilized_title_rate"])
+        terms = {g: (n, shares[g]) for g, n in villages.items()}
+        _within_mixture(table, county, "civilized_title_rate", terms)
+    # the stated shares make about 45% (target of the superiors: more than half)
+    expected = sum(
+        dist.PROGRESS_VILLAGE_SHARES[g] * dist.TITLE_HELD_SHARES[g] for g in dist.PROGRESS_GROUPS
+    )
+    assert expected == pytest.approx(0.4465)
 
 
 def test_household_figures_match_the_stated_shares(figures: IndicatorTable, county: str) -> None:

@@ -7,6 +7,7 @@ from rural.demo.manifest import (
     ChainBreak,
     FailingSample,
     FaultySewageFacility,
+    LaggingVillage,
     Manifest,
     OverdueProblem,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "DemoParams",
     "FailingSample",
     "FaultySewageFacility",
+    "LaggingVillage",
     "Manifest",
     "OverdueProblem",
     "generate",

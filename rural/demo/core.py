@@ -56,6 +56,8 @@ class Ctx:
     town_index: dict[str, int] = field(default_factory=dict)  # town code -> index
     tables: dict[str, TableData] = field(default_factory=dict)
     history: History = field(default_factory=lambda: History())
+    # each village's renovation progress group (index into distributions.PROGRESS_GROUPS)
+    progress: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # household arrays, filled by the household part
     hh_village: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     hh_x: np.ndarray = field(default_factory=lambda: np.zeros(0))

@@ -7,6 +7,7 @@ from rural.enums import (
     ExcretaDestination,
     ProblemStatus,
     SewageMode,
+    TitleLevel,
     ToiletCondition,
     ToiletType,
     WaterClass,
@@ -19,10 +20,51 @@ DUE_FOR_RENOVATION_SHARE = 0.82  # 应改户
 MEMBERS_MAX_EXTRA = 5  # members = 1 + Binomial(5, 0.35)
 MEMBERS_P = 0.35
 
+# Village renovation progress 改厕进度. Every rural village belongs to one group: per county the
+# group sizes are these shares of its rural villages (rounded to whole villages); weak towns and
+# remote villages lag more often (see rural.demo.progress). Units not counted as villages (urban
+# communities) draw as "typical".
+# The lagging villages are listed in the manifest; every group in its progress_groups.
+PROGRESS_GROUPS: dict[str, str] = {
+    "leading": "领先",
+    "ahead": "较快",
+    "typical": "一般",
+    "behind": "较慢",
+    "lagging": "滞后",
+}
+PROGRESS_VILLAGE_SHARES: dict[str, float] = {
+    "leading": 0.05,
+    "ahead": 0.20,
+    "typical": 0.50,
+    "behind": 0.17,
+    "lagging": 0.08,
+}
+# What the toilet shares below make of each group's harmless rate (households with a harmless
+# toilet in use): about 0.97 leading, 0.87 ahead, 0.75 typical, 0.54 behind, 0.31 lagging.
+# The map's lowest class ends at 50%: every lagging village's harmless rate stays below it.
+LAGGING_HARMLESS_CEILING = 0.50
+
 # Household toilets 户厕. The class is derived by the project's rule
 # (rural.ledgers.kinds.classify_toilet) from type, condition and destination.
-NO_TOILET_SHARE = 0.02  # households with no toilet (no ledger row)
-TOILET_TYPE_SHARES: dict[ToiletType, float] = {
+# A household's toilet: none with NO_TOILET_SHARES[group]; else of a type family with
+# TOILET_FAMILY_SHARES[group], and within the family a type in proportion to TOILET_TYPE_WEIGHTS.
+TOILET_FAMILIES: dict[str, frozenset[ToiletType]] = {
+    "harmless_type": frozenset(
+        {
+            ToiletType.THREE_COMPARTMENT,
+            ToiletType.DOUBLE_URN,
+            ToiletType.BIOGAS,
+            ToiletType.URINE_DIVERTING,
+            ToiletType.DOUBLE_PIT,
+            ToiletType.FLUSH_SEWER,
+            ToiletType.CENTRAL_EMPTYING,
+        }
+    ),
+    "sanitary_type": frozenset({ToiletType.DEEP_PIT_FROSTPROOF, ToiletType.LOFT}),
+    "flush_other": frozenset({ToiletType.FLUSH_OTHER}),  # often piped straight out
+    "old_pit": frozenset({ToiletType.SINGLE_PIT, ToiletType.OPEN_PIT}),  # never renovated
+}
+TOILET_TYPE_WEIGHTS: dict[ToiletType, float] = {
     ToiletType.THREE_COMPARTMENT: 0.52,
     ToiletType.DOUBLE_URN: 0.03,
     ToiletType.BIOGAS: 0.04,
@@ -36,7 +78,26 @@ TOILET_TYPE_SHARES: dict[ToiletType, float] = {
     ToiletType.SINGLE_PIT: 0.08,
     ToiletType.OPEN_PIT: 0.04,
 }
-OLD_TYPES = frozenset({ToiletType.SINGLE_PIT, ToiletType.OPEN_PIT})  # never renovated
+NO_TOILET_SHARES: dict[str, float] = {
+    "leading": 0.0,
+    "ahead": 0.01,
+    "typical": 0.02,
+    "behind": 0.03,
+    "lagging": 0.05,
+}
+TOILET_FAMILY_SHARES: dict[str, dict[str, float]] = {
+    "leading": {
+        "harmless_type": 0.99,
+        "sanitary_type": 0.005,
+        "flush_other": 0.005,
+        "old_pit": 0.0,
+    },
+    "ahead": {"harmless_type": 0.94, "sanitary_type": 0.02, "flush_other": 0.02, "old_pit": 0.02},
+    "typical": {"harmless_type": 0.84, "sanitary_type": 0.04, "flush_other": 0.06, "old_pit": 0.06},
+    "behind": {"harmless_type": 0.66, "sanitary_type": 0.05, "flush_other": 0.12, "old_pit": 0.17},
+    "lagging": {"harmless_type": 0.40, "sanitary_type": 0.05, "flush_other": 0.20, "old_pit": 0.35},
+}
+OLD_TYPES = TOILET_FAMILIES["old_pit"]
 # Share of each type whose excreta goes out untreated (直排): those are non-sanitary.
 UNTREATED_SHARE: dict[ToiletType, float] = {
     ToiletType.THREE_COMPARTMENT: 0.02,
@@ -58,14 +119,21 @@ DESTINATION_BY_TYPE: dict[ToiletType, ExcretaDestination] = {
     ToiletType.SINGLE_PIT: ExcretaDestination.UNKNOWN,
     ToiletType.OPEN_PIT: ExcretaDestination.UNKNOWN,
 }
-# Current condition, for renovated toilets (every type but the old pits) and for old pits.
-RENOVATED_CONDITION_SHARES: dict[ToiletCondition, float] = {
-    ToiletCondition.IN_USE: 0.88,
-    ToiletCondition.LEAKING: 0.03,
-    ToiletCondition.BLOCKED: 0.02,
-    ToiletCondition.FROZEN: 0.005,
-    ToiletCondition.UNUSED: 0.045,
-    ToiletCondition.BUILDING: 0.02,
+# Current condition. Renovated toilets (every family but the old pits) are in use with
+# RENOVATED_IN_USE_SHARES[group]; those not in use split as RENOVATED_OUT_OF_USE_SHARES.
+RENOVATED_IN_USE_SHARES: dict[str, float] = {
+    "leading": 0.99,
+    "ahead": 0.95,
+    "typical": 0.92,
+    "behind": 0.86,
+    "lagging": 0.82,
+}
+RENOVATED_OUT_OF_USE_SHARES: dict[ToiletCondition, float] = {
+    ToiletCondition.LEAKING: 0.25,
+    ToiletCondition.BLOCKED: 0.17,
+    ToiletCondition.FROZEN: 0.04,
+    ToiletCondition.UNUSED: 0.37,
+    ToiletCondition.BUILDING: 0.17,
 }
 OLD_CONDITION_SHARES: dict[ToiletCondition, float] = {
     ToiletCondition.IN_USE: 0.80,
@@ -151,3 +219,45 @@ PROBLEM_STATUS_SHARES: dict[ProblemStatus, float] = {
 }
 PROBLEM_DEADLINE_DAYS = (7, 15, 30)
 FAILED_CHECK_SHARE = 0.15  # closed problems that failed a check once (back to 整改中)
+
+# Civilized titles 文明村镇称号 (county level and up). Each rural village, by its progress group:
+# holds a title in force on as_of (TITLE_HELD_SHARES), or had its only title revoked at the last
+# re-check (TITLE_REVOKED_SHARES), or neither. A holder's highest level follows
+# TITLE_LEVEL_SHARES; it was named at each level from the county up to that one, in distinct
+# campaign years, lower levels first. Revoked titles were county titles.
+TITLE_HELD_SHARES: dict[str, float] = {
+    "leading": 0.90,
+    "ahead": 0.60,
+    "typical": 0.47,
+    "behind": 0.25,
+    "lagging": 0.05,
+}
+TITLE_REVOKED_SHARES: dict[str, float] = {
+    "leading": 0.0,
+    "ahead": 0.02,
+    "typical": 0.03,
+    "behind": 0.05,
+    "lagging": 0.15,
+}
+TITLE_LEVEL_SHARES: dict[TitleLevel, float] = {
+    TitleLevel.COUNTY: 0.55,
+    TitleLevel.CITY: 0.30,
+    TitleLevel.PROVINCE: 0.12,
+    TitleLevel.NATION: 0.03,
+}
+# One campaign per level and year, named on 20 December, for the TITLE_CAMPAIGN_YEARS years up
+# to the last 20 December on or before as_of (2019-2025 for the default as_of, 2026-10-31).
+TITLE_CAMPAIGN_YEARS = 7
+TITLE_CAMPAIGN_DAY = (12, 20)
+# The county's yearly re-check 复查 decides on 26 March: the last one on or before as_of revokes
+# (2026-03-26 for the default as_of).
+TITLE_RECHECK_DAY = (3, 26)
+TITLE_REVOKE_REASONS = (
+    "复查不合格：人居环境整治不到位",
+    "复查不合格：垃圾分类和污水治理长效管护缺位",
+    "一票否决：村干部严重违纪违法",
+    "一票否决：发生较大安全生产事故",
+)
+# Towns per county named 文明乡镇, and their level.
+TOWN_TITLES = 2
+TOWN_TITLE_LEVEL_SHARES: dict[TitleLevel, float] = {TitleLevel.CITY: 0.5, TitleLevel.PROVINCE: 0.5}

@@ -12,17 +12,19 @@ import numpy as np
 
 from rural import codes
 from rural import models as m
-from rural.demo import garbage, households, names, sewage, village_life
+from rural.demo import garbage, households, names, sewage, titles, village_life
 from rural.demo.core import Ctx, TableData, Villages
 from rural.demo.geography import Geography, build, mark_converted_community
-from rural.demo.manifest import Manifest
+from rural.demo.manifest import LaggingVillage, Manifest
 from rural.demo.params import DemoParams
+from rural.demo.progress import GROUPS, LAGGING, assign_progress
 from rural.enums import UnitLevel
 
 UNITS_VALID_FROM = date(2020, 6, 30)
 PEOPLE_POOL = 20_000
 TABLE_ORDER = (
     "unit",
+    "civilized_title",
     "user_account",
     "household",
     "household_toilet",
@@ -45,7 +47,7 @@ TABLE_ORDER = (
     "status_change",
     "dataset_info",
 )
-STEPS = ("地理区划", "农户与户厕", "公厕", "垃圾收运链", "污水设施", "问题与用户")
+STEPS = ("地理区划", "农户与户厕", "公厕", "垃圾收运链", "污水设施", "问题、文明村镇称号与用户")
 
 Progress = Callable[[str], None]
 
@@ -98,6 +100,7 @@ def generate(params: DemoParams, *, progress: Progress | None = None) -> DemoDat
         town_index={town.code: i for i, town in enumerate(geo.towns)},
     )
     _units(ctx)
+    ctx.progress = assign_progress(ctx)
     step(STEPS[0])
     households.generate(ctx)
     step(STEPS[1])
@@ -108,6 +111,7 @@ def generate(params: DemoParams, *, progress: Progress | None = None) -> DemoDat
     faults, failing = sewage.generate(ctx)
     step(STEPS[4])
     overdue = village_life.problems(ctx)
+    titles.generate(ctx)
     village_life.users(ctx)
     manifest = Manifest(
         as_of=params.as_of,
@@ -115,12 +119,29 @@ def generate(params: DemoParams, *, progress: Progress | None = None) -> DemoDat
         faulty_sewage_facilities=faults,
         failing_samples=failing,
         overdue_problems=overdue,
+        lagging_villages=_lagging(ctx),
+        progress_groups=_progress_groups(ctx),
     )
     ctx.add("status_change", m.StatusChange, ctx.history.columns())
     ctx.add("dataset_info", m.DatasetInfo, dataset_info_rows(params, manifest))
     step(STEPS[5])
     tables = {name: ctx.tables[name] for name in TABLE_ORDER if name in ctx.tables}
     return DemoDataset(params=params, tables=tables, manifest=manifest)
+
+
+def _progress_groups(ctx: Ctx) -> dict[str, list[str]]:
+    """Every rural village's progress group: group key → village codes."""
+    vill = ctx.villages
+    return {
+        key: [vill.codes[v] for v in np.flatnonzero(vill.rural & (ctx.progress == g)).tolist()]
+        for g, key in enumerate(GROUPS)
+    }
+
+
+def _lagging(ctx: Ctx) -> list[LaggingVillage]:
+    vill = ctx.villages
+    chosen = np.flatnonzero(vill.rural & (ctx.progress == LAGGING)).tolist()
+    return [LaggingVillage(village_code=vill.codes[v], name=vill.geos[v].name) for v in chosen]
 
 
 def dataset_info_rows(params: DemoParams, manifest: Manifest) -> dict[str, list[str]]:

@@ -183,16 +183,49 @@ def _households(ctx: Ctx, counts: np.ndarray) -> None:
     )
 
 
+def type_shares(group: str) -> dict[ToiletType, float]:
+    """The toilet type shares of a progress group: its family share, split by type weight."""
+    family_shares = dist.TOILET_FAMILY_SHARES[group]
+    shares: dict[ToiletType, float] = {}
+    for family, members in dist.TOILET_FAMILIES.items():
+        weight = sum(dist.TOILET_TYPE_WEIGHTS[t] for t in members)
+        for t in sorted(members, key=TYPES.index):
+            shares[t] = family_shares[family] * dist.TOILET_TYPE_WEIGHTS[t] / weight
+    return shares
+
+
+def _conditions(rng: np.random.Generator, group: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Current conditions: renovated toilets in use by their group's share, the rest split by
+    the out-of-use shares; old pits by theirs."""
+    n = len(group)
+    in_use_share = np.array([dist.RENOVATED_IN_USE_SHARES[g] for g in dist.PROGRESS_GROUPS])
+    in_use = rng.random(n) < in_use_share[group]
+    cond = np.full(n, CONDITIONS.index(ToiletCondition.IN_USE), dtype=np.int64)
+    for mask, shares in (
+        (~old & ~in_use, dist.RENOVATED_OUT_OF_USE_SHARES),
+        (old, dist.OLD_CONDITION_SHARES),
+    ):
+        picks = choice(rng, list(shares.values()), int(mask.sum()))
+        cond[mask] = np.array([CONDITIONS.index(c) for c in shares])[picks]
+    return cond
+
+
 def _toilets(ctx: Ctx) -> None:
     rng, params = ctx.rng, ctx.params
     n_households = len(ctx.hh_village)
-    has = rng.random(n_households) >= dist.NO_TOILET_SHARE
+    groups = list(dist.PROGRESS_GROUPS)
+    hh_group = ctx.progress[ctx.hh_village]
+    no_toilet = np.array([dist.NO_TOILET_SHARES[g] for g in groups])
+    has = rng.random(n_households) >= no_toilet[hh_group]
     household_id = np.flatnonzero(has) + 1
+    group = hh_group[has]
     n = len(household_id)
-    share_types = list(dist.TOILET_TYPE_SHARES)
-    ttype = np.array([TYPES.index(t) for t in share_types])[
-        choice(rng, list(dist.TOILET_TYPE_SHARES.values()), n)
-    ]
+    ttype = np.empty(n, dtype=np.int64)
+    for g, key in enumerate(groups):
+        mask = group == g
+        shares = type_shares(key)
+        picks = choice(rng, list(shares.values()), int(mask.sum()))
+        ttype[mask] = np.array([TYPES.index(t) for t in shares])[picks]
     old = np.isin(ttype, [TYPES.index(t) for t in dist.OLD_TYPES])
     dest = np.array(
         [
@@ -203,10 +236,7 @@ def _toilets(ctx: Ctx) -> None:
     untreated_p = np.array([dist.UNTREATED_SHARE.get(t, 0.0) for t in TYPES])[ttype]
     untreated = rng.random(n) < untreated_p
     dest[untreated] = DESTINATIONS.index(ExcretaDestination.UNTREATED_DISCHARGE)
-    cond = np.empty(n, dtype=np.int64)
-    for mask, shares in ((~old, dist.RENOVATED_CONDITION_SHARES), (old, dist.OLD_CONDITION_SHARES)):
-        picks = choice(rng, list(shares.values()), int(mask.sum()))
-        cond[mask] = np.array([CONDITIONS.index(c) for c in shares])[picks]
+    cond = _conditions(rng, group, old)
     building = cond == CONDITIONS.index(ToiletCondition.BUILDING)
     tclass = CLASS_TABLE[ttype, cond, dest]
 

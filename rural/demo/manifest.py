@@ -14,6 +14,10 @@ it shows:
 
 One fault can show in several places, as the audit reports it: a village's only collection
 point in fault is ``village_no_point`` for the village and ``facility_down`` for the point.
+
+``progress_groups`` gives every rural village's renovation progress group (group key →
+village codes; see ``rural.demo.distributions``); the lagging ones, whose toilets lag far
+behind, are also listed by name in ``lagging_villages``.
 """
 
 from __future__ import annotations
@@ -74,6 +78,12 @@ class OverdueProblem:
     status: ProblemStatus
 
 
+@dataclass(frozen=True)
+class LaggingVillage:
+    village_code: str
+    name: str
+
+
 @dataclass
 class Manifest:
     as_of: date
@@ -81,6 +91,8 @@ class Manifest:
     faulty_sewage_facilities: list[FaultySewageFacility] = field(default_factory=list)
     failing_samples: list[FailingSample] = field(default_factory=list)
     overdue_problems: list[OverdueProblem] = field(default_factory=list)
+    lagging_villages: list[LaggingVillage] = field(default_factory=list)
+    progress_groups: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -120,6 +132,8 @@ class Manifest:
                 )
                 for p in data["overdue_problems"]
             ],
+            lagging_villages=[LaggingVillage(**v) for v in data["lagging_villages"]],
+            progress_groups={k: list(v) for k, v in data["progress_groups"].items()},
         )
 
     def breaks_of(self, kind: ChainBreakKind) -> list[ChainBreak]:
