@@ -95,12 +95,17 @@ def demo(
     ] = None,
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same data")] = 7,
     if_missing: Annotated[
-        bool, typer.Option("--if-missing", help="do nothing if this demo is already loaded")
+        bool,
+        typer.Option(
+            "--if-missing", help="only print the saved logins if this demo is already loaded"
+        ),
     ] = False,
 ) -> None:
     """Generate the demo county (示例数据) into the configured database.
 
-    Refuses a database that holds real (non-demo) data.
+    Refuses a database that holds real (non-demo) data. Prints the demo users' logins (one
+    random password for all, saved beside the database with mode 0600); with --if-missing and
+    the demo already loaded, prints the saved ones again.
     """
     from rural.demo import DemoParams, load_demo
 
@@ -113,7 +118,7 @@ def demo(
     except RuralError as exc:
         err_console.print(f"[red]错误:[/red] {exc}")
         raise typer.Exit(code=2) from exc
-    console.print(report)
+    console.print(report, markup=False, soft_wrap=True)
 
 
 @app.command()

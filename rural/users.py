@@ -58,6 +58,13 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Whether ``password`` matches a stored hash (False when there is none)."""
+    if not password_hash:
+        return False
+    return bool(_hasher().verify(password, password_hash))
+
+
 def check_password(password: str) -> None:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         msg = (

@@ -1,4 +1,5 @@
-"""``load_demo``: put a generated demo into a database, refusing one that holds real data."""
+"""``load_demo``: put a generated demo into a database (refusing one that holds real data) and
+give its demo users a login (see ``rural.demo.logins``)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine, MetaData, text
 
-from rural import migrate
+from rural import migrate, users
 from rural import models as m
 from rural.bulk import bulk_load, checkpoint
+from rural.demo import logins
 from rural.demo.generate import STEPS, DemoDataset, generate
 from rural.demo.params import DemoParams
 from rural.enums import ChangeAction
@@ -159,18 +162,27 @@ def load_demo(
     actor: str,
     if_missing: bool = False,
     console: Console | None = None,
+    login_file: Path | None = None,
 ) -> str:
-    """Generate the demo for ``params`` into ``engine``'s database; returns a short report.
+    """Generate the demo for ``params`` into ``engine``'s database; returns a short report with
+    the demo users' logins.
 
     Refuses (DemoDataError) a database holding data not marked demo. With ``if_missing``, does
-    nothing when the same parameters are already loaded; otherwise rebuilds the database.
+    nothing when the same parameters are already loaded but reports the saved logins (resetting
+    the demo users' password when the file is gone); otherwise rebuilds the database. Every
+    demo user gets one new random password, saved in ``login_file`` (default: beside the
+    database, see ``rural.demo.logins``) with mode 0600.
     """
     started = time.perf_counter()
+    path = login_file or logins.login_file_for(engine.url.render_as_string(hide_password=False))
     migrate.upgrade(engine)
     state = database_state(engine)
     refuse_real_data(state)
     if if_missing and state.is_demo and state.params_json == params.to_json():
-        return f"示例数据已存在（参数相同：{_describe(params)}），未重新生成。"
+        existing = f"示例数据已存在（参数相同：{_describe(params)}），未重新生成。"
+        return existing + "\n" + _saved_logins(engine, path, actor=actor)
+    password = logins.new_password()
+    password_hash = users.hash_password(password)
     with _progress(console) as bar:
         gen_task = bar.add_task("生成示例数据", total=len(STEPS)) if bar else None
 
@@ -179,6 +191,7 @@ def load_demo(
                 bar.update(gen_task, advance=1, description=f"生成示例数据: {step}")
 
         dataset = generate(params, progress=generated)
+        _set_password_hash(dataset, password_hash)
         if state.has_data:
             reset_database(engine)
         write_task = bar.add_task("写入数据库", total=dataset.rows) if bar else None
@@ -188,7 +201,41 @@ def load_demo(
                 bar.update(write_task, advance=rows)
 
         counts = write_dataset(engine, dataset, actor=actor, progress=written)
-    return _report(dataset, counts, time.perf_counter() - started)
+    content = logins.login_text(logins.demo_users(engine), password)
+    logins.write_login_file(path, content)
+    report = _report(dataset, counts, time.perf_counter() - started)
+    return f"{report}\n{content}{logins.saved_note(path)}"
+
+
+def _set_password_hash(dataset: DemoDataset, password_hash: str) -> None:
+    """Every demo user gets the same hash (of the one password of this load)."""
+    table = dataset.tables["user_account"]
+    table.columns["password_hash"] = [password_hash] * len(table)
+
+
+def _saved_logins(engine: Engine, path: Path, *, actor: str) -> str:
+    """The logins saved beside the database; when the file is gone, new ones (the demo users'
+    password reset and saved again)."""
+    if path.exists():
+        content = path.read_text(encoding="utf-8")
+        report = content + logins.saved_note(path)
+        password = logins.password_in(content)
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT password_hash FROM user_account WHERE username = :u"),
+                {"u": logins.demo_usernames()[0]},
+            ).scalar()
+        if password is None or not users.verify_password(password, stored):
+            report += (
+                f"\n注意：{path} 中的密码与数据库中的示例账号不符（可能已在系统中修改）。"
+                "删除该文件后再运行 rural demo --if-missing 可重置示例账号密码。"
+            )
+        return report
+    note = f"登录说明文件 {path} 不存在，已重置示例账号密码"
+    password = logins.reset_passwords(engine, actor=actor, note=note)
+    content = logins.login_text(logins.demo_users(engine), password)
+    logins.write_login_file(path, content)
+    return f"{note}。\n{content}{logins.saved_note(path)}"
 
 
 def _describe(params: DemoParams) -> str:

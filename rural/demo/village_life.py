@@ -65,6 +65,7 @@ PATHS: dict[ProblemStatus, tuple[ProblemStatus, ...]] = {
     ),
 }
 FAILED_CHECK = (ProblemStatus.FIXING, ProblemStatus.AWAITING_CHECK)
+DEMO_USER_PREFIX = "demo_"
 CHINA_OFFSET = timedelta(hours=8)
 
 
@@ -262,6 +263,11 @@ def _problem_history(
     ctx.history.add("problem", np.array(obj), frm, to, np.array(on, dtype="datetime64[D]"))
 
 
+def demo_username(role: Role) -> str:
+    """The demo user of a role: demo_<role>."""
+    return f"{DEMO_USER_PREFIX}{role.value}"
+
+
 def users(ctx: Ctx) -> None:
     county = ctx.geo.counties[0]
     town = county.towns[0]
@@ -282,7 +288,7 @@ def users(ctx: Ctx) -> None:
         m.User,
         {
             "id": np.arange(1, len(roles) + 1),
-            "username": [f"demo_{role.value}" for role in roles],
+            "username": [demo_username(role) for role in roles],
             "display_name": [f"示例{role.label}" for role in roles],
             "role": [role.value for role in roles],
             "unit_code": [units[role] for role in roles],
