@@ -25,6 +25,7 @@ _KINDS: list[tuple[str, str, type[SQLModel]]] = [
     ("effluent_samples", "出水水样", m.EffluentSample),
     ("courtyard_ratings", "美丽庭院评定", m.CourtyardRating),
     ("problems", "问题", m.Problem),
+    ("civilized_titles", "文明村镇称号", m.CivilizedTitle),
     ("users", "用户", m.User),
     ("change_log", "变更记录", m.ChangeLog),
 ]

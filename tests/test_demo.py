@@ -534,6 +534,21 @@ def titles(demo: Engine) -> list[Any]:
     )
 
 
+def test_no_title_or_toilet_predates_its_unit(demo: Engine) -> None:
+    early_titles = rows(
+        demo,
+        "SELECT count(*) FROM civilized_title t JOIN unit u ON u.code = t.unit_code"
+        " WHERE t.awarded_on < u.valid_from",
+    )
+    early_states = rows(
+        demo,
+        "SELECT count(*) FROM toilet_state s JOIN household_toilet t ON t.id = s.toilet_id"
+        " JOIN household h ON h.id = t.household_id JOIN unit u ON u.code = h.village_code"
+        " WHERE s.effective_on < u.valid_from",
+    )
+    assert (early_titles, early_states) == ([(0,)], [(0,)])
+
+
 def test_titles_carry_valid_levels_dates_campaigns_and_documents(
     titles: list[Any], manifest: Manifest
 ) -> None:

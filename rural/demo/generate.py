@@ -20,7 +20,7 @@ from rural.demo.params import DemoParams
 from rural.demo.progress import GROUPS, LAGGING, assign_progress
 from rural.enums import UnitLevel
 
-UNITS_VALID_FROM = date(2020, 6, 30)
+UNITS_VALID_FROM = date(2014, 6, 30)  # before the first ledger (2015) and title (2019)
 PEOPLE_POOL = 20_000
 TABLE_ORDER = (
     "unit",

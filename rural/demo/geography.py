@@ -34,7 +34,6 @@ COUNTY_RADIUS_KM = 17.0
 # The several-county demo: an irregular province in the Zhejiang area.
 PROVINCE_CENTER = (120.2, 29.2)
 KM2_PER_COUNTY = 1_000.0
-UNITS_VALID_FROM_YEAR = 2020
 STREET_COMMUNITY_SHARE = 0.6  # 居委会 among the units of the 街道
 
 
