@@ -24,8 +24,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.deps import EngineDep, SettingsDep
-from api.errors import CsrfError, LoginRequiredError, client_ip
-from rural import clock, security_log, users
+from api.errors import CsrfError, LoginRequiredError, client_ip, log_event
+from rural import clock, users
 from rural.errors import AuthenticationError, PermissionDeniedError
 from rural.models import SecurityEventKind, User, WebSession
 from rural.permissions import Actor
@@ -128,15 +128,8 @@ def _decode(settings: Settings, token: str) -> tuple[int, str]:
 
 
 def _refuse(engine: Engine, request: Request, username: str | None, detail: str) -> NoReturn:
-    security_log.record(
-        engine,
-        kind=SecurityEventKind.AUTH_FAILED,
-        username=username,
-        ip=client_ip(request),
-        method=request.method,
-        path=request.url.path,
-        status=401,
-        detail=detail,
+    log_event(
+        engine, request, SecurityEventKind.AUTH_FAILED, username=username, status=401, detail=detail
     )
     msg = "身份验证失败,请重新登录 (invalid, expired or revoked credentials)"
     raise AuthenticationError(msg)

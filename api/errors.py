@@ -16,6 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -118,18 +119,39 @@ class CsrfError(PermissionDeniedError):
     """A page form that does not carry its session's CSRF token."""
 
 
+def log_event(
+    engine: Engine,
+    request: Request,
+    kind: SecurityEventKind,
+    *,
+    username: str | None,
+    status: int,
+    detail: str | None = None,
+) -> None:
+    """One security-log entry about ``request`` (its address, method and path), written in a
+    transaction of its own."""
+    security_log.record(
+        engine,
+        kind=kind,
+        username=username,
+        ip=client_ip(request),
+        method=request.method,
+        path=request.url.path,
+        status=status,
+        detail=detail,
+    )
+
+
 async def _log_refusal(request: Request, exc: Exception, status: int) -> None:
     kind = (
         SecurityEventKind.CSRF_FAILED if isinstance(exc, CsrfError) else SecurityEventKind.REFUSED
     )
     await run_in_threadpool(
-        security_log.record,
+        log_event,
         app_engine(request.app),
-        kind=kind,
+        request,
+        kind,
         username=getattr(request.state, "username", None),
-        ip=client_ip(request),
-        method=request.method,
-        path=request.url.path,
         status=status,
         detail=str(exc),
     )

@@ -22,9 +22,9 @@ from sqlmodel import Session
 
 from api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, login_limits
 from api.deps import EngineDep, SettingsDep
-from api.errors import client_ip
+from api.errors import client_ip, log_event
 from api.scopes import FormPrincipal, PagePrincipal
-from rural import clock, security_log, users
+from rural import clock, users
 from rural.db import write_session
 from rural.enums import Role
 from rural.errors import AuthenticationError, RateLimitedError, ValidationError
@@ -148,13 +148,11 @@ def login_submit(
     next_url = safe_next(next) or ""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not csrf_token or not hmac.compare_digest(cookie, csrf_token):
-        security_log.record(
+        log_event(
             engine,
-            kind=SecurityEventKind.CSRF_FAILED,
+            request,
+            SecurityEventKind.CSRF_FAILED,
             username=username,
-            ip=client_ip(request),
-            method="POST",
-            path="/login",
             status=403,
             detail="login form without its CSRF cookie",
         )
@@ -208,14 +206,8 @@ def logout(request: Request, principal: FormPrincipal, engine: EngineDep) -> Red
     raw = request.cookies.get(SESSION_COOKIE, "")
     with write_session(engine) as session:
         users.close_session(session, raw=raw)
-    security_log.record(
-        engine,
-        kind=SecurityEventKind.LOGOUT,
-        username=principal.user.username,
-        ip=client_ip(request),
-        method="POST",
-        path="/logout",
-        status=303,
+    log_event(
+        engine, request, SecurityEventKind.LOGOUT, username=principal.user.username, status=303
     )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -289,13 +281,11 @@ def tokens_create(
         return _tokens_page(
             request, principal, engine, message=str(exc), message_kind="error", status_code=422
         )
-    security_log.record(
+    log_event(
         engine,
-        kind=SecurityEventKind.TOKEN_CREATED,
+        request,
+        SecurityEventKind.TOKEN_CREATED,
         username=principal.user.username,
-        ip=client_ip(request),
-        method="POST",
-        path=request.url.path,
         status=200,
         detail=f"token {token.id} {token.prefix}…",
     )
@@ -311,13 +301,11 @@ def tokens_revoke(
 ) -> RedirectResponse:
     with write_session(engine) as session:
         token = users.revoke_token(session, user=principal.user, token_id=token_id)
-    security_log.record(
+    log_event(
         engine,
-        kind=SecurityEventKind.TOKEN_REVOKED,
+        request,
+        SecurityEventKind.TOKEN_REVOKED,
         username=principal.user.username,
-        ip=client_ip(request),
-        method="POST",
-        path=request.url.path,
         status=303,
         detail=f"token {token.id} {token.prefix}…",
     )

@@ -14,9 +14,9 @@ from pydantic import BaseModel
 
 from api.auth import api_principal
 from api.deps import EngineDep
-from api.errors import client_ip
+from api.errors import log_event
 from api.scopes import PolicyDep, PrincipalDep
-from rural import codes, security_log
+from rural import codes
 from rural.errors import ValidationError
 from rural.models import SecurityEventKind
 from rural.permissions import Action
@@ -101,13 +101,11 @@ def _log_out_of_scope(
         if policy.refusal(actor, Action.UPLOAD_LEDGER, unit_code=value, domain=kind.domain):
             refused.add(value)
     if refused:
-        security_log.record(
+        log_event(
             engine,
-            kind=SecurityEventKind.REFUSED,
+            request,
+            SecurityEventKind.REFUSED,
             username=principal.user.username,
-            ip=client_ip(request),
-            method=request.method,
-            path=request.url.path,
             status=422,
             detail=f"ledger {kind.name}: rows for units outside scope {sorted(refused)[:5]}",
         )

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import EngineDep
-from api.errors import client_ip
+from api.errors import log_event
 from api.scopes import Guard, PrincipalDep, mask_personal, require, set_etag, version_from_if_match
-from rural import security_log, users
+from rural import users
 from rural.db import write_session
 from rural.enums import Line, Role
 from rural.errors import ValidationError
@@ -145,13 +145,11 @@ def new_token(
             session, user=principal.user, name=body.name, days=body.days
         )
         out = NewTokenOut(**token_out(token).model_dump(), token=raw)
-    security_log.record(
+    log_event(
         engine,
-        kind=SecurityEventKind.TOKEN_CREATED,
+        request,
+        SecurityEventKind.TOKEN_CREATED,
         username=principal.user.username,
-        ip=client_ip(request),
-        method=request.method,
-        path=request.url.path,
         status=201,
         detail=f"token {out.id} {out.prefix}… expires {out.expires_at.date().isoformat()}",
     )
@@ -169,13 +167,11 @@ def revoke_token(
     with write_session(engine) as session:
         token = users.revoke_token(session, user=principal.user, token_id=token_id)
         out = token_out(token)
-    security_log.record(
+    log_event(
         engine,
-        kind=SecurityEventKind.TOKEN_REVOKED,
+        request,
+        SecurityEventKind.TOKEN_REVOKED,
         username=principal.user.username,
-        ip=client_ip(request),
-        method=request.method,
-        path=request.url.path,
         status=200,
         detail=f"token {out.id} {out.prefix}…",
     )
