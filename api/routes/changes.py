@@ -49,8 +49,20 @@ def change_out(entry: ChangeLog, *, visible: bool) -> ChangeOut:
     )
 
 
-def _may_manage(actor: Actor, policy: Policy, unit_code: str) -> bool:
-    return policy.allows(actor, Action.MANAGE_USERS, unit_code=unit_code, domain=Domain.USERS)
+def _user_in_view(session: Session, actor: Actor, policy: Policy, username: str) -> User:
+    """The user ``username``, whose changes the caller may read: their own, or a user they may
+    manage (404 when there is none, 403 otherwise)."""
+    user = users.user_by_name(session, username)
+    if user is None:
+        msg = f"用户 {username} 不存在"
+        raise NotFoundError(msg)
+    may_manage = policy.allows(
+        actor, Action.MANAGE_USERS, unit_code=user.unit_code, domain=Domain.USERS
+    )
+    if user.username != actor.username and not may_manage:
+        msg = f"无权查看用户 {username} 的变更记录"
+        raise PermissionDeniedError(msg)
+    return user
 
 
 @router.get(
@@ -77,14 +89,7 @@ def object_changes(
             unit_code = str(getattr(obj, kind.unit_field))
             policy.check(actor, Action.VIEW, unit_code=unit_code, domain=kind.domain)
         elif object_type == "user":
-            user = users.user_by_name(session, object_id)
-            if user is None:
-                msg = f"用户 {object_id} 不存在"
-                raise NotFoundError(msg)
-            unit_code = user.unit_code
-            if user.username != actor.username and not _may_manage(actor, policy, unit_code):
-                msg = f"无权查看用户 {object_id} 的变更记录"
-                raise PermissionDeniedError(msg)
+            unit_code = _user_in_view(session, actor, policy, object_id).unit_code
         elif object_type == "unit":
             unit = session.get(Unit, object_id)
             if unit is None:
@@ -121,13 +126,7 @@ def user_changes(
 ) -> list[ChangeOut]:
     actor = principal.actor
     with Session(engine) as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-        if user is None:
-            msg = f"用户 {username} 不存在"
-            raise NotFoundError(msg)
-        if user.username != actor.username and not _may_manage(actor, policy, user.unit_code):
-            msg = f"无权查看用户 {username} 的变更记录"
-            raise PermissionDeniedError(msg)
+        _user_in_view(session, actor, policy, username)
         entries = session.exec(
             select(ChangeLog)
             .where(ChangeLog.actor == username)

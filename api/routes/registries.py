@@ -197,6 +197,14 @@ def _model_fields(kind: RegistryKind) -> dict[str, Any]:
     }
 
 
+def _lon_lat_fields() -> dict[str, Any]:
+    """The point of an object as given by clients: CGCS2000 degrees, within China."""
+    return {
+        "lon": (float | None, Field(None, ge=LON_RANGE[0], le=LON_RANGE[1])),
+        "lat": (float | None, Field(None, ge=LAT_RANGE[0], le=LAT_RANGE[1])),
+    }
+
+
 def _create_schema(kind: RegistryKind) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for name, info in _model_fields(kind).items():
@@ -210,8 +218,7 @@ def _create_schema(kind: RegistryKind) -> type[BaseModel]:
         else:
             fields[name] = (typed, Field(default=info.default, description=info.description))
     if kind.point:
-        fields["lon"] = (float | None, Field(None, ge=LON_RANGE[0], le=LON_RANGE[1]))
-        fields["lat"] = (float | None, Field(None, ge=LAT_RANGE[0], le=LAT_RANGE[1]))
+        fields.update(_lon_lat_fields())
     name = kind.model.__name__
     return create_model(f"{name}Create", __base__=_Input, **fields)
 
@@ -224,8 +231,7 @@ def _update_schema(kind: RegistryKind) -> type[BaseModel]:
         typed = _strict_annotation(info.annotation, list(info.metadata))
         fields[name] = (typed | None, Field(None))
     if kind.point:
-        fields["lon"] = (float | None, Field(None, ge=LON_RANGE[0], le=LON_RANGE[1]))
-        fields["lat"] = (float | None, Field(None, ge=LAT_RANGE[0], le=LAT_RANGE[1]))
+        fields.update(_lon_lat_fields())
     name = kind.model.__name__
     return create_model(f"{name}Update", __base__=_Input, **fields)
 
@@ -326,6 +332,18 @@ def check_unit_field(session: Session, field_name: str, value: str) -> None:
         raise ValidationError(msg, field=field_name, value=value)
 
 
+def _check_other_units(
+    session: Session, kind: RegistryKind, values: dict[str, Any], unit_code: str
+) -> None:
+    """The kind's other unit references in ``values``: existing units within ``unit_code``."""
+    for other in kind.unit_fields:
+        if values.get(other) is not None:
+            check_unit_field(session, other, str(values[other]))
+            if not codes.is_within(str(values[other]), unit_code):
+                msg = f"{other}: {values[other]} 不在 {unit_code} 之下"
+                raise ValidationError(msg, field=other, value=values[other])
+
+
 def _point(data: dict[str, Any]) -> Point | None:
     lon, lat = data.pop("lon", None), data.pop("lat", None)
     if (lon is None) != (lat is None):
@@ -363,12 +381,7 @@ def create_object(
     unit_code = str(data[kind.unit_field])
     check_unit_field(session, kind.unit_field, unit_code)
     guard.check(unit_code)
-    for other in kind.unit_fields:
-        if data.get(other) is not None:
-            check_unit_field(session, other, str(data[other]))
-            if not codes.is_within(str(data[other]), unit_code):
-                msg = f"{other}: {data[other]} 不在 {unit_code} 之下"
-                raise ValidationError(msg, field=other, value=data[other])
+    _check_other_units(session, kind, data, unit_code)
     geom = _point(data)
     if kind.fixed_on_create is not None:
         data.update(kind.fixed_on_create())
@@ -419,13 +432,7 @@ def update_object(
         msg = f"{kind.label} {object_id} 已被他人修改 (version {expected} is stale)"
         raise StaleVersionError(msg, current_version=current)
     _refuse_nulls(kind, changes)
-    unit_code = str(getattr(obj, kind.unit_field))
-    for other in kind.unit_fields:
-        if changes.get(other) is not None:
-            check_unit_field(session, other, str(changes[other]))
-            if not codes.is_within(str(changes[other]), unit_code):
-                msg = f"{other}: {changes[other]} 不在 {unit_code} 之下"
-                raise ValidationError(msg, field=other, value=changes[other])
+    _check_other_units(session, kind, changes, str(getattr(obj, kind.unit_field)))
     fields = [*_model_fields(kind), "geom"] if kind.point else list(_model_fields(kind))
     old = audit.snapshot(obj, fields)
     values = dict(changes)
