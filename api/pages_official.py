@@ -121,7 +121,12 @@ def map_links(unit: Unit, actor: Actor, policy: Policy) -> list[dict[str, str]]:
     return links
 
 
-def overdue_problems(session: Session, prefix: str) -> list[dict[str, str]]:
+def overdue_problems(
+    session: Session, prefix: str, actor: Actor, policy: Policy, unit_code: str
+) -> tuple[list[dict[str, str]] | None, str]:
+    """Open problems past their deadline within the unit (for those who see problems)."""
+    if not policy.allows(actor, Action.VIEW, unit_code=unit_code, domain=Domain.PROBLEMS):
+        return None, "无权查看问题"
     today = clock.today()
     problems = session.exec(
         select(Problem, Unit.name)
@@ -134,7 +139,7 @@ def overdue_problems(session: Session, prefix: str) -> list[dict[str, str]]:
         .order_by(col(Problem.deadline))
         .limit(200)
     ).all()
-    return [
+    rows = [
         {
             "village": name,
             "type": p.problem_type.label,
@@ -145,6 +150,7 @@ def overdue_problems(session: Session, prefix: str) -> list[dict[str, str]]:
         }
         for p, name in problems
     ]
+    return rows, ""
 
 
 def facilities_down(
@@ -202,7 +208,7 @@ def official(
             .order_by(col(Unit.code))
         ).all()
         parent = session.get(Unit, current.parent_code) if current.parent_code else None
-        overdue = overdue_problems(session, prefix)
+        overdue, overdue_error = overdue_problems(session, prefix, actor, policy, code)
         down = facilities_down(session, prefix, actor, policy, code)
     table, indicator_error = indicator_table(engine, current, period_text)
     breaks, chain_error = chain_audit(engine, current, actor, policy)
@@ -222,6 +228,7 @@ def official(
             "chain_breaks": breaks,
             "chain_error": chain_error,
             "overdue": overdue,
+            "overdue_error": overdue_error,
             "down": down,
             "demo": is_demo_database(engine),
             "map_url": f"/maps/overview?unit={current.code}",

@@ -179,6 +179,18 @@ def test_official_dashboard(world: World, client: TestClient) -> None:
     assert client.get("/official", params={"unit": "331129000000"}).status_code == 403
 
 
+def test_official_dashboard_shows_only_the_lines_domains(world: World, client: TestClient) -> None:
+    """The ecology line may not view problems (403 in the API): the dashboard leaves them out."""
+    headers = world.bearer("eco_a")
+    assert client.get("/api/problems", headers=headers).status_code == 403
+    _login(client, "eco_a")
+    page = client.get("/official")
+    assert page.status_code == 200
+    assert "垃圾桶满溢" not in page.text
+    assert 'id="overdue"' not in page.text
+    assert "无权查看问题" in page.text
+
+
 def test_admin_creates_deactivates_and_resets(world: World, client: TestClient) -> None:
     _login(client, "admin_a")
     listing = client.get("/admin/users")
