@@ -1,10 +1,9 @@
 """GeoDataFrame layers read from the database, in CGCS2000 (EPSG:4490).
 
 :func:`village_layer` keeps the harmless-toilet rate worked out here; the maps take every other
-village figure from the indicator engine (:func:`village_indicators`, with a minimal fallback
-for the two toilet rates when the engine is not installed). The other layers are the points and
-lines the maps draw: households (no personal data), facilities, open problems and the garbage
-chain with its breaks (from :mod:`rural.chain` when installed).
+village figure from the indicator engine (:func:`village_indicators`). The other layers are the
+points and lines the maps draw: households (no personal data), facilities, open problems and the
+garbage chain with its breaks (from the chain audit, :mod:`rural.chain`).
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel
 
 from rural import clock, codes
+from rural.chain import check_chain
 from rural.enums import (
     ChainNodeKind,
     FacilityStatus,
@@ -44,6 +44,7 @@ from rural.enums import (
     UnitLevel,
 )
 from rural.geometry import CRS
+from rural.indicators import compute, load_indicator_rules
 from rural.models import (
     ChainLink,
     CollectionPoint,
@@ -236,11 +237,6 @@ class IndicatorInfo:
     note: str = ""
 
 
-# What the maps can show without the indicator engine (the fallback below computes these).
-FALLBACK_INDICATORS = {
-    "harmless_toilet_rate": IndicatorInfo("harmless_toilet_rate", "无害化卫生厕所普及率"),
-    "sanitary_toilet_rate": IndicatorInfo("sanitary_toilet_rate", "卫生厕所普及率"),
-}
 # The facts every village popup carries (when the engine can compute them). The garbage chain
 # of a village is shown by the chain map itself, with the audit's reasons.
 KEY_INDICATORS = (
@@ -253,10 +249,6 @@ KEY_INDICATORS = (
 
 def village_indicator_choices() -> dict[str, IndicatorInfo]:
     """Indicators meaningful for one village (``min_level`` village), in definition order."""
-    try:
-        from rural.indicators import load_indicator_rules
-    except ImportError:  # the indicator engine is not installed in this build
-        return dict(FALLBACK_INDICATORS)
     rules = load_indicator_rules()
     return {
         key: IndicatorInfo(key, d.name, d.percent, d.domain, d.note)
@@ -271,14 +263,8 @@ def village_indicators(
     """Each rural village's value, numerator and denominator of ``indicators`` in ``period``.
 
     Index: village code. Columns ``<id>``, ``<id>_num``, ``<id>_den`` (NaN where the engine has
-    no value). From :func:`rural.indicators.compute` (which counts only rural villages); without
-    the engine, the two toilet rates computed here from the ledger's current state, and NaN
-    for every other indicator.
+    no value). From :func:`rural.indicators.compute` (which counts only rural villages).
     """
-    try:
-        from rural.indicators import compute
-    except ImportError:
-        return _fallback_indicators(engine, unit_code=unit_code, indicators=indicators)
     table = compute(
         engine, unit_code=unit_code, period=period, level="village", indicators=indicators
     )
@@ -288,50 +274,6 @@ def village_indicators(
         frame[key] = cells["value"].to_numpy(dtype=float)
         frame[f"{key}_num"] = cells["numerator"].to_numpy(dtype=float)
         frame[f"{key}_den"] = cells["denominator"].to_numpy(dtype=float)
-    return frame
-
-
-def _fallback_indicators(
-    engine: Engine, *, unit_code: str, indicators: Sequence[str]
-) -> pd.DataFrame:
-    household = _table(Household)
-    toilet = _table(HouseholdToilet)
-    sanitary = exists().where(
-        toilet.c.household_id == household.c.id,
-        toilet.c.toilet_class.in_([ToiletClass.HARMLESS, ToiletClass.SANITARY]),
-        toilet.c.condition == ToiletCondition.IN_USE,
-    )
-    stmt = (
-        select(
-            household.c.village_code,
-            func.count(),
-            func.sum(case((_harmless_in_use(household, None), 1), else_=0)),
-            func.sum(case((sanitary, 1), else_=0)),
-        )
-        .where(
-            household.c.village_code.startswith(codes.prefix_of(unit_code)),
-            household.c.resident.is_(True),
-            _valid_on(household, None),
-        )
-        .group_by(household.c.village_code)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    counts = pd.DataFrame(
-        [(r[0], float(r[1]), float(r[2] or 0), float(r[3] or 0)) for r in rows],
-        columns=["code", "den", "harmless", "sanitary"],
-    ).set_index("code")
-    frame = pd.DataFrame(index=counts.index)
-    columns = {"harmless_toilet_rate": "harmless", "sanitary_toilet_rate": "sanitary"}
-    for key in indicators:
-        if key in columns:
-            den = counts["den"]
-            frame[key] = (counts[columns[key]] / den).where(den > 0)
-            frame[f"{key}_num"] = counts[columns[key]]
-            frame[f"{key}_den"] = den
-        else:  # only the engine knows it: shown as 无数据
-            for suffix in ("", "_num", "_den"):
-                frame[f"{key}{suffix}"] = np.nan
     return frame
 
 
@@ -628,10 +570,6 @@ class ChainLayers:
     facilities: gpd.GeoDataFrame
     links: gpd.GeoDataFrame
     villages_broken: dict[str, list[str]]
-    source: str  # "audit" (rural.chain) or "fallback" (node states only)
-
-
-_DOWN = (FacilityStatus.FAULT, FacilityStatus.STOPPED)
 
 
 def chain_layers(engine: Engine, *, unit_code: str, on: date | None = None) -> ChainLayers:
@@ -721,9 +659,9 @@ def chain_layers(engine: Engine, *, unit_code: str, on: date | None = None) -> C
         names = _names(
             conn, {str(r[2]) for r in points} | {str(r[2]) for r in stations} | set(villages)
         )
-    breaks, source = _chain_breaks(
-        engine, unit_code=unit_code, points=points, stations=stations, facilities=facilities
-    )
+    breaks: dict[tuple[str, str], list[str]] = {}
+    for item in check_chain(engine, unit_code=unit_code):
+        breaks.setdefault((item.object_type, item.object_id), []).append(item.reason_zh)
     return _assemble_chain(
         villages=villages,
         points=points,
@@ -733,7 +671,6 @@ def chain_layers(engine: Engine, *, unit_code: str, on: date | None = None) -> C
         loads=loads,
         names=names,
         breaks=breaks,
-        source=source,
     )
 
 
@@ -796,36 +733,6 @@ def _station_loads(conn: Connection, station_ids: set[int], today: date) -> dict
     return latest
 
 
-def _chain_breaks(
-    engine: Engine,
-    *,
-    unit_code: str,
-    points: Sequence[Any],
-    stations: Sequence[Any],
-    facilities: Sequence[Any],
-) -> tuple[dict[tuple[str, str], list[str]], str]:
-    """(object type, id) -> reasons, from the chain audit when installed, else node states."""
-    found: dict[tuple[str, str], list[str]] = {}
-    try:
-        from rural.chain import check_chain
-    except ImportError:  # the chain audit is not installed: node states only
-        pass
-    else:
-        for item in check_chain(engine, unit_code=unit_code):
-            found.setdefault((item.object_type, item.object_id), []).append(item.reason_zh)
-        return found, "audit"
-    for object_type, rows, status_at in (
-        ("collection_point", points, 4),
-        ("transfer_station", stations, 4),
-        ("treatment_facility", facilities, 5),
-    ):
-        for r in rows:
-            status = FacilityStatus(r[status_at])
-            if status in _DOWN:
-                found.setdefault((object_type, str(r[0])), []).append(f"{r[1]}: {status.label}")
-    return found, "fallback"
-
-
 def _assemble_chain(
     *,
     villages: dict[str, tuple[str, Any]],
@@ -836,7 +743,6 @@ def _assemble_chain(
     loads: dict[int, StationLoad],
     names: dict[str, str],
     breaks: dict[tuple[str, str], list[str]],
-    source: str,
 ) -> ChainLayers:
     def reasons(object_type: str, object_id: object) -> list[str]:
         return breaks.get((object_type, str(object_id)), [])
@@ -922,7 +828,6 @@ def _assemble_chain(
         facilities=facility_frame,
         links=link_frame,
         villages_broken=villages_broken,
-        source=source,
     )
 
 

@@ -252,8 +252,6 @@ def build_chain_map(
         f"断链 {broken_links} 条, 无收集点可用的村 {len(chain.villages_broken)} 个",
         "负荷率 = 最近一期进站量 / (设计能力 × 天数)",
     ]
-    if chain.source != "audit":
-        notes.append("收运链审计模块未接入: 仅按设施状态判断断链")
     if missing:
         notes.append(f"{missing} 个村无边界数据，未上图")
     return finish(

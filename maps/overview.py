@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.layers import FALLBACK_INDICATORS, IndicatorInfo
+from gis.layers import IndicatorInfo
 from maps.areas import VillageLayer, add_towns, add_villages, no_value_note
 from maps.basemaps import NO_BASEMAP, Basemap
 from maps.clusters import PointClusters
@@ -44,7 +44,7 @@ __all__ = [
     "save",
 ]
 
-HARMLESS = FALLBACK_INDICATORS["harmless_toilet_rate"]
+HARMLESS = IndicatorInfo("harmless_toilet_rate", "无害化卫生厕所普及率")
 HOUSEHOLD_LAYER_NAME = "农户 · 户厕"
 
 

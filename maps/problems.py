@@ -12,6 +12,7 @@ import geopandas as gpd
 from gis.layers import IndicatorInfo
 from maps.areas import VillageLayer, add_towns, add_villages
 from maps.enums_text import label_of
+from maps.overview import HARMLESS
 from maps.page import (
     COUNTY_DECIMALS,
     LegendSection,
@@ -29,7 +30,6 @@ from rural.enums import Escalation, ProblemSource, ProblemStatus, ProblemType
 PROBLEM_LAYER_NAME = "未销号问题"
 VILLAGE_LAYER_NAME = "村 · 逾期问题"
 DESCRIPTION_CHARS = 80
-HARMLESS = IndicatorInfo("harmless_toilet_rate", "无害化卫生厕所普及率")
 
 
 def problem_properties(row: Mapping[Hashable, Any]) -> dict[str, object]:
