@@ -19,6 +19,7 @@ from rural.demo.manifest import LaggingVillage, Manifest
 from rural.demo.params import DemoParams
 from rural.demo.progress import GROUPS, LAGGING, assign_progress
 from rural.enums import UnitLevel
+from rural.villages import load_village_rule
 
 UNITS_VALID_FROM = date(2014, 6, 30)  # before the first ledger (2015) and title (2019)
 PEOPLE_POOL = 20_000
@@ -166,12 +167,9 @@ def _villages(geo: Geography) -> Villages:
         town.extend([t] * len(town_geo.villages))
     town_arr = np.array(town, dtype=np.int64)
     committee = np.array([v.is_committee for v in geos], dtype=bool)
+    rule = load_village_rule()
     rural = np.array(
-        [
-            v.is_committee or v.urban_rural_code.startswith("2") or bool(v.rural_override)
-            for v in geos
-        ],
-        dtype=bool,
+        [rule.includes(v.code, v.urban_rural_code, v.rural_override) for v in geos], dtype=bool
     )
     return Villages(
         geos=geos,
