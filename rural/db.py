@@ -4,6 +4,7 @@ PostgreSQL + PostGIS when ``RURAL_DATABASE_URL`` says so. Nothing here runs at i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,36 @@ from rural.settings import Settings, sqlite_path
 WRITE_OPTION = "rural_write"
 
 
+class _WriteQueue:
+    """The writers of one SQLite file in this process, waiting in line.
+
+    SQLite lets one writer in at a time; the others poll under the busy timeout with growing
+    sleeps, so under load some wait far longer than their turn. Writers of this process take
+    this lock first and enter one after another; writers of other processes still meet SQLite's
+    busy timeout. A writer that waits longer than the busy timeout goes on without the lock (and
+    SQLite's timeout then decides), so the lock never fails a write the database would accept.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self.lock = threading.RLock()
+        self.timeout_s = timeout_s
+
+
+_QUEUE_BY_FILE: dict[Path, _WriteQueue] = {}
+_QUEUE_BY_URL: dict[str, _WriteQueue] = {}  # every URL naming the file shares its queue
+_QUEUES_LOCK = threading.Lock()
+
+
+def _register_write_queue(engine: Engine, path: Path, timeout_s: float) -> None:
+    with _QUEUES_LOCK:
+        queue = _QUEUE_BY_FILE.setdefault(path.resolve(), _WriteQueue(timeout_s))
+        _QUEUE_BY_URL[str(engine.url)] = queue
+
+
+def _write_queue(engine: Engine) -> _WriteQueue | None:
+    return _QUEUE_BY_URL.get(str(engine.url)) if engine.dialect.name == "sqlite" else None
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
     """An engine for ``url``. SQLite files get WAL, foreign keys, a busy timeout and
     ``BEGIN IMMEDIATE`` for sessions opened with :func:`write_session`."""
@@ -28,6 +59,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms)
+        if path is not None:
+            _register_write_queue(engine, path, busy_timeout_ms / 1000)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -69,14 +102,23 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction begins immediately; commits on success, rolls back on error."""
-    with Session(write_engine(engine), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    """A session whose transaction begins immediately; commits on success, rolls back on error.
+
+    On a SQLite file, this process's writers queue for their turn (:class:`_WriteQueue`).
+    """
+    queue = _write_queue(engine)
+    queued = queue is not None and queue.lock.acquire(timeout=queue.timeout_s)
+    try:
+        with Session(write_engine(engine), expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if queued and queue is not None:
+            queue.lock.release()
 
 
 def database_size_bytes(engine: Engine) -> int:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon
-from sqlalchemy import Engine, exc, text
+from sqlalchemy import Engine, event, exc, text
 from sqlmodel import Session, select
 
 from rural import migrate
@@ -182,6 +185,88 @@ def test_write_sessions_take_the_write_lock_at_begin(engine: Engine) -> None:
             assert other.execute("SELECT count(*) FROM unit").fetchone() == (0,)
         finally:
             other.close()
+
+
+def _begins(engine: Engine) -> list[tuple[str, float]]:
+    """(thread name, time) of every BEGIN the engine's connections send to SQLite, taken when
+    SQLite starts the statement (before it waits for the lock)."""
+    seen: list[tuple[str, float]] = []
+
+    def trace(statement: str) -> None:
+        if statement.startswith("BEGIN"):
+            seen.append((threading.current_thread().name, time.monotonic()))
+
+    @event.listens_for(engine, "connect")
+    def _traced(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.set_trace_callback(trace)
+
+    return seen
+
+
+def test_writers_of_one_file_wait_in_line_before_begin(tmp_path: Path) -> None:
+    """A second writer in the process does not reach SQLite (no BEGIN, no busy polling) until
+    the first commits, even through another engine on the same file."""
+    first_engine = make_engine(f"sqlite:///{tmp_path / 'line.db'}")
+    second_engine = make_engine(f"sqlite:///{tmp_path}/./line.db")
+    begins = _begins(second_engine)
+    with second_engine.connect() as conn:  # connected (pragmas set) before the first writes
+        conn.exec_driver_sql("SELECT 1")
+    begins.clear()
+    holding, committed = threading.Event(), []
+
+    def first() -> None:
+        with write_session(first_engine) as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+            holding.set()
+            time.sleep(0.5)
+        committed.append(time.monotonic())
+
+    def second() -> None:
+        with write_session(second_engine) as session:
+            session.execute(text("INSERT INTO t VALUES (1)"))
+
+    a = threading.Thread(target=first, name="first")
+    b = threading.Thread(target=second, name="second")
+    a.start()
+    assert holding.wait(10)
+    b.start()
+    a.join(10)
+    b.join(10)
+    assert [name for name, _ in begins] == ["second"]
+    assert begins[0][1] >= committed[0]
+    with first_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
+    first_engine.dispose()
+    second_engine.dispose()
+
+
+def test_a_writer_that_waits_past_the_busy_timeout_gets_sqlites_answer(tmp_path: Path) -> None:
+    """The line never hangs a writer: past the busy timeout it goes on and SQLite refuses."""
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    engine = make_engine(url, busy_timeout_ms=200)
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with write_session(engine) as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(10)
+    start = time.monotonic()
+    try:
+        with (
+            pytest.raises(exc.OperationalError, match="locked"),
+            write_session(engine) as session,
+        ):
+            session.execute(text("SELECT 1"))
+        assert time.monotonic() - start < 5
+    finally:
+        release.set()
+        thread.join(10)
+        engine.dispose()
 
 
 def test_failed_write_session_leaves_the_database_as_it_was(engine: Engine) -> None:
