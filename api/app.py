@@ -6,6 +6,8 @@ engine is made in the lifespan (or on first use) and disposed at shutdown.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -13,11 +15,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from api import maps_routes, pages, routes, vendor
 from api.deps import EngineDep, app_engine
 from api.errors import ERROR_STATUS, status_for  # noqa: F401 (the one error table lives there)
+from rural import security_log
 from rural.settings import Settings, get_settings
+
+log = logging.getLogger("rural.api")
 
 # Pages may only load from this server: an intranet browser never reaches out, and injected
 # markup could not pull anything in. folium writes inline scripts and styles.
@@ -48,6 +54,31 @@ def _healthz(engine: EngineDep) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+async def purge_security_log(app: FastAPI) -> None:
+    """Drop security events past the retention period (and stale counters and sessions).
+
+    Never stops the server: a database that cannot be purged now is logged and tried again."""
+    settings: Settings = app.state.settings
+    try:
+        deleted = await run_in_threadpool(
+            security_log.purge,
+            app_engine(app),
+            retention_days=settings.security_log_retention_days,
+        )
+    except SQLAlchemyError as exc:
+        log.warning("security log purge failed: %s", exc.__class__.__name__)
+    else:
+        log.info(
+            "security log purged (kept %d days): %s", settings.security_log_retention_days, deleted
+        )
+
+
+async def _purge_periodically(app: FastAPI, hours: float) -> None:
+    while True:
+        await asyncio.sleep(hours * 3600)
+        await purge_security_log(app)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app for ``settings`` (default: read from the ``RURAL_`` environment)."""
     settings = settings or get_settings()
@@ -55,9 +86,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app_engine(app)
+        purging: asyncio.Task[None] | None = None
+        if settings.security_log_purge_hours > 0:
+            await purge_security_log(app)
+            purging = asyncio.create_task(
+                _purge_periodically(app, settings.security_log_purge_hours)
+            )
         try:
             yield
         finally:
+            if purging is not None:
+                purging.cancel()
             engine = getattr(app.state, "engine", None)
             if engine is not None:
                 engine.dispose()

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=480, ge=1, description="API bearer token lifetime")
     session_hours: int = Field(default=12, ge=1, description="page login session lifetime")
     security_log_retention_days: int = Field(default=180, ge=1)
+    security_log_purge_hours: float = Field(
+        default=24,
+        ge=0,
+        description="the server purges the security log at start and then this often; 0 = never",
+    )
     login_max_failures: int = Field(default=5, ge=1, description="per user name per window")
     login_max_failures_per_ip: int = Field(default=30, ge=1, description="per address per window")
     login_window_minutes: int = Field(default=15, ge=1)

@@ -230,6 +230,20 @@ def test_security_log_refuses_updates_and_is_purged(world: World) -> None:
     assert [e.username for e in security_events_of(world)] == ["y"]
 
 
+def test_the_server_purges_the_security_log_itself(world: World) -> None:
+    """At start (and then every ``security_log_purge_hours``), no cron entry needed; 0 = never."""
+    old = clock.now() - timedelta(days=world.settings.security_log_retention_days + 20)
+    with write_session(world.engine) as session:
+        session.add(SecurityEvent(kind=SecurityEventKind.LOGIN, username="old", at=old))
+        session.add(SecurityEvent(kind=SecurityEventKind.LOGIN, username="new"))
+    never = world.settings.model_copy(update={"security_log_purge_hours": 0})
+    with TestClient(create_app(never)):
+        pass
+    assert [e.username for e in security_events_of(world)] == ["old", "new"]
+    with TestClient(create_app(world.settings)):
+        assert [e.username for e in security_events_of(world)] == ["new"]
+
+
 def test_cli_adds_the_first_admin_with_a_password_from_stdin(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
