@@ -125,8 +125,18 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="reverse proxies whose X-Forwarded-For is believed (comma-separated addresses;"
+            " default: uvicorn's, 127.0.0.1 or $FORWARDED_ALLOW_IPS)"
+        ),
+    ] = None,
 ) -> None:
-    """Serve the web app (maps, pages, API)."""
+    """Serve the web app (maps, pages, API).
+
+    Behind the intranet's reverse proxy, name the proxy in --forwarded-allow-ips so login limits
+    and the security log see the clients' addresses, not the proxy's."""
     import uvicorn
 
     from api.app import create_app
@@ -135,7 +145,14 @@ def serve(
     migrate.upgrade(engine_from_settings(settings))
     application = create_app(settings)
     console.print(f"rural 已启动: 打开 [bold]http://{host}:{port}/[/bold]  (Ctrl+C 停止)")
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 @app.command()

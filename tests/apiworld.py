@@ -320,8 +320,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, folder: Path, **env: str) -> Iterator[Server]:
-    """Start a uvicorn server process on ``database_url``; stop it (if still alive) on exit."""
+def running_server(
+    database_url: str, folder: Path, *, serve_args: list[str] | None = None, **env: str
+) -> Iterator[Server]:
+    """Start a uvicorn server process on ``database_url``; stop it (if still alive) on exit.
+
+    With ``serve_args``, the server is ``rural serve`` itself, given those options."""
     port = free_port()
     log = folder / f"server-{port}.log"
     environment = {
@@ -332,9 +336,12 @@ def running_server(database_url: str, folder: Path, **env: str) -> Iterator[Serv
     # uvicorn runs the real app factory (as ``rural serve`` does, minus the CLI's imports and
     # the migration check: the test database is migrated already).
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+    command += ["--log-level", "warning"]
+    if serve_args is not None:
+        command = [str(Path(sys.executable).parent / "rural"), "serve", *serve_args]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=environment,

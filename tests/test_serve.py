@@ -1,0 +1,57 @@
+"""``rural serve`` behind a reverse proxy: whose X-Forwarded-For the server believes.
+
+Login limits and the security log count clients by address; behind the intranet's proxy every
+request comes from the proxy, so the proxy must be named (``--forwarded-allow-ips``) and nobody
+else may claim an address by sending the header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, col, select
+
+from rural.models import SecurityEvent, SecurityEventKind
+from tests.apiworld import World, copy_world, running_server
+
+pytestmark = pytest.mark.slow
+
+CLIENT = "203.0.113.7"  # the address a proxy reports for the real client (TEST-NET-3)
+
+
+@pytest.fixture
+def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
+    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
+    yield world
+    world.engine.dispose()
+
+
+def _failed_login_address(world: World, folder: Path, proxies: str) -> str:
+    with running_server(
+        world.settings.database_url, folder, serve_args=["--forwarded-allow-ips", proxies]
+    ) as server:
+        response = httpx.post(
+            server.base_url + "/auth/token",
+            data={"username": "cadre_a", "password": "not the password"},
+            headers={"X-Forwarded-For": CLIENT},
+            timeout=30,
+        )
+        assert response.status_code == 401
+    with Session(world.engine) as session:
+        event = session.exec(
+            select(SecurityEvent)
+            .where(SecurityEvent.kind == SecurityEventKind.LOGIN_FAILED)
+            .order_by(col(SecurityEvent.id).desc())
+        ).first()
+    assert event is not None
+    return str(event.ip)
+
+
+def test_the_named_proxy_is_believed_and_no_one_else(world: World, tmp_path: Path) -> None:
+    world.engine.dispose()  # the server owns the database while it runs
+    assert _failed_login_address(world, tmp_path, "127.0.0.1") == CLIENT
+    # The request comes from 127.0.0.1, which is not the named proxy: its header is ignored.
+    assert _failed_login_address(world, tmp_path, "10.1.2.3") == "127.0.0.1"
