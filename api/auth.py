@@ -242,6 +242,7 @@ class TokenOut(BaseModel):
 def login_limits(settings: Settings) -> users.LoginLimits:
     return users.LoginLimits(
         max_failures=settings.login_max_failures,
+        max_failures_per_user=settings.login_max_failures_per_user,
         max_failures_per_ip=settings.login_max_failures_per_ip,
         window=timedelta(minutes=settings.login_window_minutes),
     )

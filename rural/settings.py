@@ -44,7 +44,12 @@ class Settings(BaseSettings):
         ge=0,
         description="the server purges the security log at start and then this often; 0 = never",
     )
-    login_max_failures: int = Field(default=5, ge=1, description="per user name per window")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="per user name from one address per window"
+    )
+    login_max_failures_per_user: int = Field(
+        default=50, ge=1, description="per user name from all addresses together per window"
+    )
     login_max_failures_per_ip: int = Field(default=30, ge=1, description="per address per window")
     login_window_minutes: int = Field(default=15, ge=1)
     public_requests_per_minute: int = Field(

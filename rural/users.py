@@ -269,7 +269,13 @@ def update_user(
 
 @dataclass(frozen=True)
 class LoginLimits:
+    """Failed logins allowed per window: for one name from one address (the lock a guesser
+    meets), for one name from all addresses together (guessing spread over many machines), and
+    from one address for all names. A guesser at one machine locks the name there only: its
+    owner still logs in from their own."""
+
     max_failures: int = 5
+    max_failures_per_user: int = 50
     max_failures_per_ip: int = 30
     window: timedelta = timedelta(minutes=15)
 
@@ -285,16 +291,24 @@ def authenticate(
 ) -> User:
     """The active user with this name and password, or raise.
 
-    Refuses (RateLimitedError, without checking the password) once the name or the address has
-    had too many failures in the current window. Logs every outcome in the security log.
+    Refuses (RateLimitedError, without checking the password) once the name from this address,
+    the name from everywhere, or the address has had too many failures in the current window
+    (:class:`LoginLimits`). Logs every outcome in the security log.
     """
-    user_window = security_log.Window(limits.max_failures, limits.window)
-    ip_window = security_log.Window(limits.max_failures_per_ip, limits.window)
-    user_key, ip_key = f"login:user:{username.lower()}", f"login:ip:{ip}"
+    name = username.lower()
+    counted = {  # key -> window
+        f"login:user:{name}@{ip}": security_log.Window(limits.max_failures, limits.window),
+        f"login:user:{name}": security_log.Window(limits.max_failures_per_user, limits.window),
+        f"login:ip:{ip}": security_log.Window(limits.max_failures_per_ip, limits.window),
+    }
+    pair_key = f"login:user:{name}@{ip}"
     now = clock.now()
-    by_user = security_log.current(engine, key=user_key, window=user_window, now=now)
-    by_ip = security_log.current(engine, key=ip_key, window=ip_window, now=now)
-    if by_user.count >= limits.max_failures or by_ip.count >= limits.max_failures_per_ip:
+    tallies = {
+        key: security_log.current(engine, key=key, window=window, now=now)
+        for key, window in counted.items()
+    }
+    full = [key for key, tally in tallies.items() if tally.count >= counted[key].limit]
+    if full:
         security_log.record(
             engine,
             kind=SecurityEventKind.LOGIN_LOCKED,
@@ -302,18 +316,19 @@ def authenticate(
             ip=ip,
             path=via,
             status=429,
-            detail=f"failures in window: user {by_user.count}, address {by_ip.count}",
+            detail="failures in window: "
+            + ", ".join(f"{key} {tallies[key].count}/{counted[key].limit}" for key in full),
         )
         msg = "登录失败次数过多,请稍后再试 (too many failed logins)"
-        retry = max(by_user.retry_after(user_window, now), by_ip.retry_after(ip_window, now))
+        retry = max(tallies[key].retry_after(counted[key], now) for key in full)
         raise RateLimitedError(msg, retry_after=retry)
     with Session(engine) as session:
         user = user_by_name(session, username)
     stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     ok, _ = _hasher().verify_and_update(password, stored)
     if user is None or not ok or not user.active:
-        security_log.hit(engine, key=user_key, window=user_window, now=now)
-        security_log.hit(engine, key=ip_key, window=ip_window, now=now)
+        for key, window in counted.items():
+            security_log.hit(engine, key=key, window=window, now=now)
         reason = "unknown user" if user is None else "inactive" if ok else "wrong password"
         security_log.record(
             engine,
@@ -326,7 +341,7 @@ def authenticate(
         )
         msg = "用户名或密码错误 (wrong user name or password)"
         raise AuthenticationError(msg)
-    security_log.reset(engine, key=user_key)
+    security_log.reset(engine, key=pair_key)
     security_log.record(
         engine, kind=SecurityEventKind.LOGIN, username=user.username, ip=ip, path=via, status=200
     )

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from rural import clock, security_log, users
 from rural.db import write_session
+from rural.errors import AuthenticationError, RateLimitedError
 from rural.models import PersonalAccessToken, RateCounter, SecurityEvent, SecurityEventKind, User
 from rural.settings import Settings
 from tests.apiworld import PASSWORD, VILLAGE_A1, VILLAGE_A2, World, copy_world, count
@@ -79,6 +80,35 @@ def test_failed_logins_are_limited_with_counters_in_the_database(
     window = security_log.Window(3, timedelta(minutes=15))
     tally = security_log.current(world.engine, key="login:user:cadre_a", window=window, now=later)
     assert tally.count == 0
+
+
+def test_a_guesser_locks_a_name_only_at_their_own_address(world: World) -> None:
+    """3 failures from one address lock the name there; its owner still logs in elsewhere.
+    Guessing spread over many addresses meets the name's total (5 here) and locks it everywhere."""
+    limits = users.LoginLimits(max_failures=3, max_failures_per_user=5, max_failures_per_ip=100)
+
+    def attempt(password: str, ip: str) -> str:
+        try:
+            users.authenticate(
+                world.engine, username="cadre_a", password=password, ip=ip, limits=limits
+            )
+        except RateLimitedError:
+            return "locked"
+        except AuthenticationError:
+            return "refused"
+        return "in"
+
+    guesser, owner = "10.0.0.66", "10.0.0.2"
+    assert [attempt("guess", guesser) for _ in range(3)] == ["refused"] * 3
+    assert attempt(PASSWORD, guesser) == "locked"
+    assert attempt(PASSWORD, owner) == "in"
+    # Two more failures from two other machines reach the name's total of 5.
+    assert [attempt("guess", "10.0.1.1"), attempt("guess", "10.0.1.2")] == ["refused"] * 2
+    assert attempt(PASSWORD, owner) == "locked"
+    assert attempt(PASSWORD, "10.0.1.3") == "locked"
+    locked = _events(world, SecurityEventKind.LOGIN_LOCKED)[::-1]  # newest first, reversed
+    assert [e.ip for e in locked] == [guesser, owner, "10.0.1.3"]
+    assert "login:user:cadre_a 5/5" in (locked[-1].detail or "")
 
 
 def test_unknown_users_fail_like_wrong_passwords(world: World, client: TestClient) -> None:
