@@ -26,10 +26,11 @@ from api.auth import api_principal
 from api.deps import EngineDep
 from api.routes.registries import KINDS_BY_TYPE, RegistryKind, public_record
 from api.routes.units import UnitScope
-from api.scopes import PolicyDep, PrincipalDep, mask_personal
+from api.scopes import PolicyDep, PrincipalDep
 from rural import clock, codes
 from rural.enums import UnitLevel
 from rural.errors import NotFoundError, ValidationError
+from rural.masking import mask_record
 from rural.models import Unit
 from rural.permissions import Action, Actor, Domain, Policy
 
@@ -216,7 +217,7 @@ def _collection_doc(
 def _feature(collection: Collection, row: Any, access: Access) -> dict[str, Any]:
     geom = getattr(row, "geom", None)
     unit_code = collection.unit_of(row)
-    properties = mask_personal(collection.properties(row), visible=access.sees_personal(unit_code))
+    properties = mask_record(collection.properties(row), visible=access.sees_personal(unit_code))
     return {
         "type": "Feature",
         "id": getattr(row, collection.id_field),

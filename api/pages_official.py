@@ -18,6 +18,7 @@ from api.scopes import PagePrincipal, PolicyDep
 from rural import clock, codes
 from rural.enums import FacilityStatus, ProblemStatus, ToiletCondition, UnitLevel
 from rural.errors import NotFoundError, RuralError
+from rural.masking import mask_text
 from rural.models import Problem, Unit
 from rural.permissions import Action, Actor, Domain, Policy
 
@@ -124,7 +125,8 @@ def map_links(unit: Unit, actor: Actor, policy: Policy) -> list[dict[str, str]]:
 def overdue_problems(
     session: Session, prefix: str, actor: Actor, policy: Policy, unit_code: str
 ) -> tuple[list[dict[str, str]] | None, str]:
-    """Open problems past their deadline within the unit (for those who see problems)."""
+    """Open problems past their deadline within the unit (for those who see problems; numbers
+    in the descriptions masked for those who may not see personal data)."""
     if not policy.allows(actor, Action.VIEW, unit_code=unit_code, domain=Domain.PROBLEMS):
         return None, "无权查看问题"
     today = clock.today()
@@ -139,11 +141,14 @@ def overdue_problems(
         .order_by(col(Problem.deadline))
         .limit(200)
     ).all()
+    personal = policy.allows(
+        actor, Action.VIEW_PERSONAL, unit_code=unit_code, domain=Domain.HOUSEHOLDS
+    )
     rows = [
         {
             "village": name,
             "type": p.problem_type.label,
-            "description": p.description[:120],
+            "description": (p.description if personal else mask_text(p.description))[:120],
             "deadline": p.deadline.isoformat() if p.deadline else "",
             "status": p.status.label,
             "escalation": p.escalation.label,

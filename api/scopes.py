@@ -17,7 +17,8 @@ from fastapi import Depends, Request, Response
 from api.auth import Principal, api_principal, checked_page_principal, page_principal
 from rural import codes
 from rural.errors import StaleVersionError, VersionRequiredError
-from rural.models import PERSONAL_FIELDS, User
+from rural.masking import mask_record
+from rural.models import User
 from rural.permissions import Action, Actor, Domain, Policy, default_policy
 
 PrincipalDep = Annotated[Principal, Depends(api_principal)]
@@ -79,7 +80,7 @@ class Guard:
         )
 
     def masked(self, record: Mapping[str, Any], *, unit_code: str) -> dict[str, Any]:
-        return mask_personal(record, visible=self.sees_personal(unit_code))
+        return mask_record(record, visible=self.sees_personal(unit_code))
 
 
 def _guard_for(principal: Principal, policy: Policy, action: Action, domain: Domain) -> Guard:
@@ -116,36 +117,6 @@ def require_page(
 
 
 # ---------------------------------------------------------------- personal data
-
-
-def mask_name(value: str) -> str:
-    text = value.strip()
-    return text[:1] + "*" * max(len(text) - 1, 1) if text else text
-
-
-def mask_digits(value: str, *, keep_head: int, keep_tail: int) -> str:
-    text = value.strip()
-    if len(text) <= keep_head + keep_tail:
-        return "*" * len(text)
-    return text[:keep_head] + "*" * (len(text) - keep_head - keep_tail) + text[-keep_tail:]
-
-
-def mask_value(field: str, value: Any) -> Any:
-    if not isinstance(value, str) or not value:
-        return value
-    if field == "id_number":
-        return mask_digits(value, keep_head=6, keep_tail=4)
-    if field == "phone":
-        return mask_digits(value, keep_head=3, keep_tail=4)
-    return mask_name(value)
-
-
-def mask_personal(record: Mapping[str, Any], *, visible: bool) -> dict[str, Any]:
-    """``record`` with every personal field (householder, id_number, phone) masked unless
-    ``visible``."""
-    if visible:
-        return dict(record)
-    return {k: mask_value(k, v) if k in PERSONAL_FIELDS else v for k, v in record.items()}
 
 
 # ---------------------------------------------------------------- versions: ETag / If-Match

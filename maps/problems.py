@@ -26,6 +26,7 @@ from maps.page import (
 from maps.style import PROBLEM_STATE
 from maps.topology import COUNTY_TOLERANCE_M
 from rural.enums import Escalation, ProblemSource, ProblemStatus, ProblemType
+from rural.masking import mask_text
 
 PROBLEM_LAYER_NAME = "未销号问题"
 VILLAGE_LAYER_NAME = "村 · 逾期问题"
@@ -33,7 +34,9 @@ DESCRIPTION_CHARS = 80
 
 
 def problem_properties(row: Mapping[Hashable, Any]) -> dict[str, object]:
-    text = str(row.get("description") or "")
+    """A problem's popup facts. Maps carry no personal data: phone and ID numbers written into
+    the description are masked (before it is shortened, so no half number is left)."""
+    text = mask_text(str(row.get("description") or ""))
     if len(text) > DESCRIPTION_CHARS:
         text = text[:DESCRIPTION_CHARS] + "…"
     deadline = row.get("deadline")

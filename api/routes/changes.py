@@ -12,10 +12,11 @@ from sqlmodel import Session, col, select
 from api.deps import EngineDep
 from api.routes.registries import KINDS_BY_TYPE, get_object
 from api.routes.units import UnitScope
-from api.scopes import PolicyDep, PrincipalDep, mask_personal
+from api.scopes import PolicyDep, PrincipalDep
 from rural import users
 from rural.enums import ChangeAction
 from rural.errors import NotFoundError, PermissionDeniedError
+from rural.masking import mask_record
 from rural.models import ChangeLog, Unit, User
 from rural.permissions import Action, Actor, Domain, Policy
 
@@ -43,8 +44,8 @@ def change_out(entry: ChangeLog, *, visible: bool) -> ChangeOut:
         action=entry.action,
         object_type=entry.object_type,
         object_id=entry.object_id,
-        old=None if entry.old is None else mask_personal(entry.old, visible=visible),
-        new=None if entry.new is None else mask_personal(entry.new, visible=visible),
+        old=None if entry.old is None else mask_record(entry.old, visible=visible),
+        new=None if entry.new is None else mask_record(entry.new, visible=visible),
         note=entry.note,
     )
 

@@ -11,11 +11,12 @@ from sqlmodel import Session
 
 from api.deps import EngineDep
 from api.errors import log_event
-from api.scopes import Guard, PrincipalDep, mask_personal, require, set_etag, version_from_if_match
+from api.scopes import Guard, PrincipalDep, require, set_etag, version_from_if_match
 from rural import users
 from rural.db import write_session
 from rural.enums import Line, Role
 from rural.errors import ValidationError
+from rural.masking import mask_record
 from rural.models import PersonalAccessToken, SecurityEventKind, User
 from rural.permissions import Action, Domain
 
@@ -42,9 +43,7 @@ class UserOut(BaseModel):
 def user_out(user: User, *, guard: Guard | None = None) -> UserOut:
     phone = user.phone
     if guard is not None and phone:
-        phone = mask_personal({"phone": phone}, visible=guard.sees_personal(user.unit_code))[
-            "phone"
-        ]
+        phone = mask_record({"phone": phone}, visible=guard.sees_personal(user.unit_code))["phone"]
     return UserOut(
         id=user.id or 0,
         username=user.username,

@@ -1,14 +1,11 @@
-"""The data dictionary: the Chinese name of every table and column, and how personal data is
-masked. Ledger templates, exports (GeoPackage, Excel, GeoJSON) and restores share it, so a
-column has one Chinese name everywhere.
+"""The data dictionary: the Chinese name of every table and column, and which columns are
+personal (masked by :mod:`rural.masking`). Ledger templates, exports (GeoPackage, Excel,
+GeoJSON) and restores share it, so a column has one Chinese name everywhere.
 
 A table or column missing here is exported under its English name (and a test says so).
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from rural.models import PERSONAL_FIELDS
 
@@ -335,10 +332,12 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Personal columns per table (masked unless the caller may see personal data).
+# Personal columns per table (masked unless the caller may see personal data); free text
+# (FREE_TEXT_FIELDS, any table) is masked as well, see rural.masking.
 PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     "household": frozenset(PERSONAL_FIELDS),
     "user_account": frozenset({"phone"}),
+    "problem": frozenset({"found_by"}),
 }
 # Columns left out of any masked export (secrets, not merely personal).
 SECRET_COLUMNS: dict[str, frozenset[str]] = {"user_account": frozenset({"password_hash"})}
@@ -353,46 +352,3 @@ def table_label(table: str) -> str:
 def field_label(table: str, column: str) -> str:
     """The Chinese name of a column (its English name when the dictionary lacks it)."""
     return FIELD_LABELS.get(table, {}).get(column) or _COMMON.get(column) or column
-
-
-def mask_name(value: str) -> str:
-    """张三 -> 张*, 欧阳娜娜 -> 欧***: the first character stays."""
-    text = value.strip()
-    return text[:1] + "*" * (len(text) - 1) if text else text
-
-
-def mask_id_number(value: str) -> str:
-    """Keep the first 6 (the region) and the last 4 characters."""
-    text = value.strip()
-    if len(text) <= 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
-
-
-def mask_phone(value: str) -> str:
-    """Keep the first 3 and the last 4 characters."""
-    text = value.strip()
-    if len(text) <= 7:
-        return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 7) + text[-4:]
-
-
-_MASKERS = {"householder": mask_name, "id_number": mask_id_number, "phone": mask_phone}
-
-
-def mask_value(column: str, value: Any) -> Any:
-    """The masked form of a personal column's value (None and non-text values pass through)."""
-    if not isinstance(value, str):
-        return value
-    return _MASKERS.get(column, mask_name)(value)
-
-
-def mask_json(value: Any) -> Any:
-    """A JSON snapshot (dict, or its text) with every personal key masked."""
-    if value is None:
-        return None
-    parsed = json.loads(value) if isinstance(value, str) else value
-    if not isinstance(parsed, dict):
-        return value
-    masked = {k: mask_value(k, v) if k in _MASKERS else v for k, v in parsed.items()}
-    return json.dumps(masked, ensure_ascii=False) if isinstance(value, str) else masked
