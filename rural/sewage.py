@@ -139,6 +139,10 @@ def judge_sample(
         reason = f"{table.standard} 未规定 {klass.label} 的限值 (class {klass.value} not in limits)"
         return SampleJudgement(klass, None, reason=reason)
     values = {item: getattr(sample, item) for item in ITEM_FIELDS}
+    judged = set(class_limits.limits) | ({"ph"} if class_limits.ph is not None else set())
+    if not any(values.get(item) is not None for item in judged):
+        reason = f"未测任何 {klass.label} 限值项目 (no limited item measured)"
+        return SampleJudgement(klass, None, reason=reason)
     found = judge_values(
         values,
         class_limits,
@@ -157,7 +161,8 @@ def judge_frame(
     limits: DischargeLimits | None = None,
     rule: DischargeClassRule | None = None,
 ) -> pd.Series:
-    """Vectorised verdicts: True (complies), False (exceeds) or NA (cannot be judged).
+    """Vectorised verdicts: True (complies), False (exceeds) or NA (cannot be judged: no class,
+    no limits for it, or none of its limited items measured).
 
     ``samples`` has the item columns plus the facility's ``discharge_class``, ``water_class`` and
     ``design_capacity_m3d``; no water temperature, so NH3-N uses its normal limit.
@@ -182,14 +187,17 @@ def judge_frame(
         if class_limits is None:
             continue
         ok = np.ones(len(group), dtype=bool)
+        measured = np.zeros(len(group), dtype=bool)  # a sample with no limited item: NA
         if class_limits.ph is not None:
             ph = pd.to_numeric(group["ph"], errors="coerce")
             lo, hi = class_limits.ph
             ok &= (ph.isna() | ph.between(lo, hi)).to_numpy()
+            measured |= ph.notna().to_numpy()
         for item, bound in class_limits.limits.items():
             column = pd.to_numeric(group[item], errors="coerce")
             ok &= (column.isna() | (column <= bound)).to_numpy()
-        verdict.loc[group.index] = ok
+            measured |= column.notna().to_numpy()
+        verdict.loc[group.index[measured]] = ok[measured]
     return verdict
 
 

@@ -176,7 +176,16 @@ def test_cold_water_uses_the_looser_ammonia_limit() -> None:
 def test_ph_is_a_range_and_unmeasured_items_pass() -> None:
     assert judge_sample(EffluentSample(facility_id=1, ph=5.9), _facility()).compliant is False
     assert judge_sample(EffluentSample(facility_id=1, ph=9.0), _facility()).compliant is True
-    assert judge_sample(EffluentSample(facility_id=1), _facility()).compliant is True
+
+
+def test_a_sample_with_no_limited_item_measured_is_not_judged() -> None:
+    """ "Complies when every measured item is within its limits" needs one measured item."""
+    empty = judge_sample(EffluentSample(facility_id=1), _facility())
+    assert empty.compliant is None
+    assert "未测任何" in empty.text
+    # class 3 (pond) limits no TN: a sample measuring only TN cannot be judged either
+    pond = _facility(water_class=WaterClass.POND_DITCH)
+    assert judge_sample(EffluentSample(facility_id=1, tn=30.0), pond).compliant is None
 
 
 def test_samples_without_a_class_are_not_judged() -> None:
@@ -210,6 +219,8 @@ def test_vectorised_verdicts_match_one_by_one() -> None:
         (None, "none", 50.0, 7.0, 300.0, None, None, None),  # no class
         (None, None, None, 7.0, 10.0, None, None, None),  # no class
         ("1A", "III", 50.0, 7.0, 10.0, None, None, None),  # class not in the limits file
+        (None, "III", 50.0, None, None, None, None, None),  # nothing measured
+        (None, "IV", 50.0, None, None, 20.0, None, False),  # only NH3-N, 20 > 15
     ]
     frame = pd.DataFrame(
         [r[:-1] for r in rows],
