@@ -18,8 +18,9 @@ from sqlmodel import Session
 from rural.enums import TitleLevel
 from rural.errors import NotFoundError, ValidationError
 from rural.indicators import IndicatorTable, compute, load_indicator_rules
+from rural.indicators.definitions import parse_indicator_rules
 from rural.models import CivilizedTitle
-from rural.rules_loader import load_toilet_class
+from rural.rules_loader import load_toilet_class, read_rules
 from tests.world import COUNTY, OLD, TOWN, TOWN_B, World, fresh_sqlite
 
 V1 = "331128101201"
@@ -362,10 +363,21 @@ def test_garbage_rates_keep_weighed_and_estimated_tonnage_apart(any_engine: Engi
     assert pair(table, COUNTY, "harmless_treatment_rate") == pytest.approx((160, 190))
     assert table.value(COUNTY, "harmless_treatment_rate").note == "称重"
     # estimated (the village's own): total 9 + 3 = 12; recycled 3; resource use 12;
-    # harmless outside plants: recycled and composted -> 12
+    # harmless: none of it was treated at a facility -> 0 (the shipped default)
     assert pair(table, COUNTY, "recycling_rate_estimated") == pytest.approx((3, 12))
     assert pair(table, COUNTY, "resource_use_rate_estimated") == pytest.approx((12, 12))
-    assert pair(table, COUNTY, "harmless_treatment_rate_estimated") == pytest.approx((12, 12))
+    assert pair(table, COUNTY, "harmless_treatment_rate_estimated") == pytest.approx((0, 12))
+    # a province counting in-village composting and recyclables sold as harmless: 9 + 3 = 12
+    data, source = read_rules("indicators.toml")
+    data["garbage"]["harmless_fates_outside_facilities"] = ["recycled", "composted"]
+    wider = compute(
+        any_engine,
+        unit_code=COUNTY,
+        period="2026Q3",
+        rules=parse_indicator_rules(data, source=source),
+    )
+    assert pair(wider, COUNTY, "harmless_treatment_rate_estimated") == pytest.approx((12, 12))
+    assert pair(wider, COUNTY, "harmless_treatment_rate") == pytest.approx((160, 190))
     assert table.value(COUNTY, "recycling_rate_estimated").note == "估算"
     # station load: 180 t over 2 t/d x 92 days = 184 t
     assert pair(table, COUNTY, "station_load") == pytest.approx((180, 184))
