@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from api.app import create_app
 from api.errors import ERROR_TABLE, lookup
@@ -21,7 +24,7 @@ from rural.errors import (
     ValidationError,
     VersionRequiredError,
 )
-from rural.models import ChangeLog, SecurityEvent, StatusChange
+from rural.models import ChangeLog, Household, SecurityEvent, StatusChange
 from rural.settings import Settings
 from tests.apiworld import (
     HOUSEHOLDER,
@@ -34,6 +37,7 @@ from tests.apiworld import (
     change_count,
     copy_world,
     count,
+    security_events,
 )
 
 
@@ -398,10 +402,6 @@ def test_the_api_on_postgis(postgis_url: str, make_db: Callable[[str], Engine]) 
 
 
 def _xlsx(rows: list[list[object]]) -> bytes:
-    import io
-
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -451,3 +451,39 @@ def test_ledger_upload_answers_with_every_row_problem(world: World, client: Test
     )
     assert csv.status_code == 422
     assert csv.json()["field"] == "file"
+
+
+def test_a_ledger_cannot_take_over_a_household_of_another_county(
+    world: World, client: TestClient
+) -> None:
+    """The file names the cadre's village, the key is a household of county B: refused,
+    security-logged, the household untouched, its personal data never shown."""
+    other = world.outside.village + "001"
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["户编码", "村代码", "户主姓名", "联系电话"])
+    sheet.append([other, VILLAGE_A1, "被改名", "13900000000"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    before = change_count(world.engine)
+    for dry_run in ("true", "false"):
+        response = client.post(
+            "/api/ledgers/households",
+            files={"file": ("户.xlsx", buffer.getvalue(), xlsx)},
+            data={"dry_run": dry_run},
+            headers=world.bearer("cadre_a"),
+        )
+        assert response.status_code == 422, response.text
+        (problem,) = response.json()["problems"]
+        assert (problem["row"], problem["column"], problem["value"]) == (2, "户编码", other)
+        assert ID_NUMBER not in response.text
+    assert change_count(world.engine) == before
+    refused = [e for e in security_events(world.engine) if e.kind == "refused"]
+    assert len(refused) == 2
+    assert other in (refused[-1].detail or "")
+    with Session(world.engine) as session:
+        household = session.get(Household, world.outside.ids["household"])
+    assert household is not None
+    assert (household.village_code, household.householder) == (world.outside.village, HOUSEHOLDER)

@@ -685,6 +685,34 @@ def test_scope_refuses_other_villages(tmp_path: Path, county: Engine) -> None:
     assert result.created == 1
 
 
+def test_a_file_cannot_take_over_another_units_record_by_its_key(
+    tmp_path: Path, county: Engine
+) -> None:
+    """The file names the cadre's own village, but the key is a household of another village:
+    refused (the stored record's unit is checked too), nothing written; their own one updates."""
+    import_rows(county, tmp_path, "households", SAMPLES["households"])
+    before = all_counts(county)
+    with Session(county) as session:
+        other = session.execute(select(Household).where(Household.code == H2)).scalar_one()
+    cadre = Actor(username="cadre", role=Role.VILLAGE_CADRE, unit_code=V1)
+    takeover = [dict(SAMPLES["households"][1], 村代码=V1, 户主姓名="被改名")]
+    with pytest.raises(LedgerError) as caught:
+        import_rows(county, tmp_path, "households", takeover, actor=cadre)
+    ((row, column, value, reason),) = [
+        (p.row, p.column, p.value, p.reason) for p in caught.value.problems
+    ]
+    assert (row, column, value) == (2, "户编码", H2)
+    assert "无权修改的单位" in reason
+    with pytest.raises(LedgerError):  # a dry run answers the same
+        import_rows(county, tmp_path, "households", takeover, actor=cadre, dry_run=True)
+    with Session(county) as session:
+        after = session.execute(select(Household).where(Household.code == H2)).scalar_one()
+    assert (after.village_code, after.householder) == (V2, other.householder)
+    assert all_counts(county) == before
+    own = [dict(SAMPLES["households"][0], 户主姓名="张三丰")]
+    assert import_rows(county, tmp_path, "households", own, actor=cadre).updated == 1
+
+
 # --- reading real-world sheets ----------------------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from api.auth import api_principal
 from api.deps import EngineDep
 from api.errors import log_event
 from api.scopes import PolicyDep, PrincipalDep
-from rural import codes
 from rural.errors import ValidationError
 from rural.models import SecurityEventKind
 from rural.permissions import Action
@@ -84,30 +83,19 @@ def _save(upload: UploadFile, folder: FilePath, name: str) -> FilePath:
 
 
 def _log_out_of_scope(
-    engine: Any, request: Request, principal: Any, policy: Any, kind: Any, problems: list[Any]
+    engine: Any, request: Request, principal: Any, kind: Any, problems: list[Any]
 ) -> None:
-    """Row problems that are scope refusals also go to the security log (the domain rule is
-    asked again for each unit code named in a problem)."""
-    refused = set()
-    for problem in problems:
-        value = problem.value
-        if not (isinstance(value, str) and value.isdigit() and len(value) in (12, 15)):
-            continue
-        try:
-            codes.validate(value)
-        except ValidationError:
-            continue
-        actor = principal.actor
-        if policy.refusal(actor, Action.UPLOAD_LEDGER, unit_code=value, domain=kind.domain):
-            refused.add(value)
+    """Row problems that are scope refusals also go to the security log."""
+    refused = [p for p in problems if getattr(p, "out_of_scope", False)]
     if refused:
+        rows = ", ".join(f"row {p.row} {p.column}={p.value}" for p in refused[:5])
         log_event(
             engine,
             request,
             SecurityEventKind.REFUSED,
             username=principal.user.username,
             status=422,
-            detail=f"ledger {kind.name}: rows for units outside scope {sorted(refused)[:5]}",
+            detail=f"ledger {kind.name}: {len(refused)} rows outside scope: {rows}",
         )
 
 
@@ -144,7 +132,7 @@ def upload_ledger(
                 engine, ledger_kind, path, actor=principal.actor, policy=policy, dry_run=dry_run
             )
         except LedgerError as exc:
-            _log_out_of_scope(engine, request, principal, policy, ledger_kind, exc.problems)
+            _log_out_of_scope(engine, request, principal, ledger_kind, exc.problems)
             raise
     return LedgerResultOut(
         kind=result.kind,

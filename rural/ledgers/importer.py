@@ -89,14 +89,24 @@ class _Problems:
         self.items: list[RowProblem] = []
         self.rows: set[int] = set()
 
-    def add(self, row: int, field_or_header: str, value: Any, reason: str) -> None:
+    def add(
+        self,
+        row: int,
+        field_or_header: str,
+        value: Any,
+        reason: str,
+        *,
+        out_of_scope: bool = False,
+    ) -> None:
         header = field_or_header
         for column in self.kind.all_columns:
             if column.field == field_or_header:
                 header = self.raw.present.get(column.field, column.header)
                 break
         self.items.append(
-            RowProblem(self.raw.file, self.raw.sheet, row, header, _show(value), reason)
+            RowProblem(
+                self.raw.file, self.raw.sheet, row, header, _show(value), reason, out_of_scope
+            )
         )
         self.rows.add(row)
 
@@ -160,6 +170,7 @@ def import_ledger(
         existing = _load_existing(conn, rows, kind, problems)
         step("检查", total, total)
         plan = _plan(rows, kind, existing, problems)
+        _check_stored_scope(conn, kind, plan, actor, policy or default_policy(), problems)
         problems.raise_if_any()
         if dry_run:
             result.created, result.updated = len(plan.inserts), len(plan.updates)
@@ -392,7 +403,60 @@ def _check_scope(
             continue
         reason = policy.refusal(actor, Action.UPLOAD_LEDGER, unit_code=unit, domain=kind.domain)
         if reason is not None:
-            problems.add(row.number, header, unit, f"无权导入该单位的{kind.label}: {reason}")
+            problems.add(
+                row.number,
+                header,
+                unit,
+                f"无权导入该单位的{kind.label}: {reason}",
+                out_of_scope=True,
+            )
+
+
+def _check_stored_scope(
+    conn: Connection,
+    kind: LedgerKind,
+    plan: _Plan,
+    actor: Actor,
+    policy: Policy,
+    problems: _Problems,
+) -> None:
+    """A row that updates a stored record needs the right on the record's own unit too, not
+    only on the unit the file names (else a file could take over another unit's record by its
+    key)."""
+    stored: dict[int, str] = {}  # row number -> unit of the stored record
+    by_ref: dict[str, dict[int, list[int]]] = {}  # ref field -> target id -> row numbers
+    for row, current, _changed in plan.updates:
+        for name in kind.scope:
+            value = current.get(name)
+            if value is None:
+                continue
+            if any(r.field == name for r in kind.refs):
+                by_ref.setdefault(name, {}).setdefault(int(value), []).append(row.number)
+            else:
+                stored[row.number] = str(value)
+            break
+    for name, targets in by_ref.items():
+        ref = next(r for r in kind.refs if r.field == name)
+        table = _table(ref.target.model)
+        for chunk in _chunks(sorted(targets)):
+            stmt = select(table.c.id, table.c[ref.target.unit_field]).where(table.c.id.in_(chunk))
+            for target_id, unit in conn.execute(stmt):
+                for number in targets[int(target_id)]:
+                    stored[number] = str(unit)
+    header = kind.key_headers()[0]
+    for row, _current, _changed in plan.updates:
+        unit = stored.get(row.number)
+        if unit is None:
+            continue
+        reason = policy.refusal(actor, Action.UPLOAD_LEDGER, unit_code=unit, domain=kind.domain)
+        if reason is not None:
+            problems.add(
+                row.number,
+                header,
+                _value_under(kind, header, row),
+                f"该{kind.label}已登记在您无权修改的单位,不能导入或修改",
+                out_of_scope=True,
+            )
 
 
 def _scope_unit(row: _Row, kind: LedgerKind) -> tuple[str | None, str]:
@@ -438,7 +502,8 @@ def _load_existing(
     """Existing rows whose natural key appears in the file, by key."""
     table = _table(kind.model)
     fields = list(rows[0].record) if rows else []
-    cols = [table.c[name] for name in dict.fromkeys(["id", *kind.key, *fields])]
+    # the scope columns too: an update is checked against the unit the stored row belongs to
+    cols = [table.c[name] for name in dict.fromkeys(["id", *kind.key, *fields, *kind.scope])]
     if "version" in table.c:
         cols.append(table.c.version)
     first = sorted({_norm(r.record.get(kind.key[0])) for r in rows}, key=repr)

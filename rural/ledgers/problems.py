@@ -20,6 +20,7 @@ class RowProblem:
     column: str
     value: Any
     reason: str
+    out_of_scope: bool = False  # refused by the caller's scope (the API security-logs these)
 
     def __str__(self) -> str:
         value = "(空)" if self.value is None or self.value == "" else repr(self.value)
