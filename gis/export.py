@@ -40,14 +40,13 @@ from rural.geometry import CRS, GeometryType
 from rural.ledgers.fields import (
     DERIVED_COLUMNS,
     FULL_EXPORT_ONLY_TABLES,
-    PERSONAL_COLUMNS,
     PERSONAL_JSON_COLUMNS,
     SECRET_COLUMNS,
     TRANSIENT_TABLES,
     field_label,
     table_label,
 )
-from rural.masking import FREE_TEXT_FIELDS, mask_json, mask_value
+from rural.masking import MASKED_FIELDS, mask_json, mask_value
 from rural.models import metadata
 
 FORMAT = "rural-export"
@@ -195,9 +194,7 @@ def read_table(conn: Connection, table: Table, *, include_personal: bool) -> Tab
     )
     rows = conn.execute(stmt).all()
     by_column = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + len(geoms))
-    personal = (
-        PERSONAL_COLUMNS.get(table.name, frozenset()) | FREE_TEXT_FIELDS if masked else frozenset()
-    )
+    personal = MASKED_FIELDS if masked else frozenset()
     personal_json = PERSONAL_JSON_COLUMNS.get(table.name, frozenset()) if masked else frozenset()
     data: dict[str, pd.Series[Any]] = {}
     for index, column in enumerate(columns):

@@ -1,13 +1,18 @@
 """Personal data masked for those who may not see it (the API, the GIS feeds, exports, maps).
 
-Three kinds of value are personal:
+Masked by field name, in every table:
 
-- the personal fields of a household (``householder``, ``id_number``, ``phone``) and a user's
-  ``phone``: masked whole, keeping what identifies the region or the number's owner to someone
-  who already knows it (张*, 331128********1234, 138****5678);
-- a person's name recorded with an object (``found_by`` of a problem): masked like a name;
-- free text (``note``, ``description``): cadres write phone numbers and ID numbers into it, so
-  every mainland mobile number and 18-digit ID number inside it is masked; the rest stays.
+- the personal fields of a household (``householder``, ``id_number``, ``phone``, ``address``) and
+  a user's ``phone``: masked whole, keeping what lets someone who already knows the value
+  recognise it (张*, 331128********1234, 138****5678, 一***);
+- names of villagers recorded with an object: who found or reported a problem or a repair
+  (``found_by``, ``reported_by``), who must fix it (``responsible``), the cleaner of a point
+  or a toilet (``cleaner``): masked like a name. Names of staff acting in their role
+  (inspectors, reviewers, who recorded or accepted something, the change log's actor) stay:
+  who did what is part of the record;
+- free text (``note``, ``description``, ``result``, ``revoke_reason``): cadres write phone
+  numbers and ID numbers into it, so every mainland mobile number and 18-digit ID number inside
+  it is masked; the rest stays.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import Any
 
 from rural.models import PERSONAL_FIELDS
 
-NAME_FIELDS = frozenset({"householder", "found_by"})
-FREE_TEXT_FIELDS = frozenset({"note", "description"})
+NAME_FIELDS = frozenset(
+    {"householder", "address", "found_by", "reported_by", "responsible", "cleaner"}
+)
+FREE_TEXT_FIELDS = frozenset({"note", "description", "result", "revoke_reason"})
 MASKED_FIELDS = frozenset(PERSONAL_FIELDS) | NAME_FIELDS | FREE_TEXT_FIELDS
 
 # An 18-digit resident ID (the last character may be X) and an 11-digit mobile number, each

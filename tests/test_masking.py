@@ -76,6 +76,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator
         assert problem is not None
         problem.description = WRITTEN
         problem.found_by = FINDER
+        problem.responsible = FINDER
+        problem.result = WRITTEN
         session.add(problem)
     yield world
     world.engine.dispose()
@@ -95,10 +97,11 @@ def test_the_api_masks_a_problems_text_for_those_without_personal_data(
     response = client.get(f"/api/problems/{problem_id}", headers=world.bearer(username))
     assert response.status_code == 200, response.text
     record = response.json()
+    fields = ("description", "result", "found_by", "responsible")
     if visible:
-        assert (record["description"], record["found_by"]) == (WRITTEN, FINDER)
+        assert [record[f] for f in fields] == [WRITTEN, WRITTEN, FINDER, FINDER]
     else:
-        assert (record["description"], record["found_by"]) == (MASKED, "李**")
+        assert [record[f] for f in fields] == [MASKED, MASKED, "李**", "李**"]
         listing = client.get("/api/problems", headers=world.bearer(username))
         assert listing.status_code == 200
         for secret in (MOBILE, ID_NUMBER, FINDER):
@@ -134,3 +137,29 @@ def test_the_dashboard_masks_overdue_descriptions(
     assert page.status_code == 200
     assert (MOBILE in page.text) is visible
     assert ("139****5678" in page.text) is not visible
+
+
+@pytest.mark.parametrize(("username", "visible"), [("admin_a", True), ("reviewer_a", False)])
+def test_a_status_notes_numbers_are_masked_in_the_change_log(
+    world: World, client: TestClient, username: str, visible: bool
+) -> None:
+    point = world.inside.ids["collection_point"]
+    cadre = world.bearer("cadre_a")
+    current = client.get(f"/api/collection-points/{point}", headers=cadre)
+    changed = client.post(
+        f"/api/collection-points/{point}/status",
+        json={"to_status": "fault", "note": WRITTEN},
+        headers={**cadre, "If-Match": current.headers["etag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    for path in (f"/api/changes/collection_point/{point}", "/api/users/cadre_a/changes"):
+        response = client.get(path, headers=world.bearer(username))
+        if not visible and path.startswith("/api/users"):
+            assert response.status_code == 403  # only admins read another user's changes
+            continue
+        assert response.status_code == 200, response.text
+        # a user's changes span units: always masked there
+        shown = visible and not path.startswith("/api/users")
+        notes = {entry["note"] for entry in response.json()}
+        assert (WRITTEN if shown else MASKED) in notes
+        assert (MOBILE in response.text) is shown

@@ -16,7 +16,7 @@ from api.scopes import PolicyDep, PrincipalDep
 from rural import users
 from rural.enums import ChangeAction
 from rural.errors import NotFoundError, PermissionDeniedError
-from rural.masking import mask_record
+from rural.masking import mask_record, mask_value
 from rural.models import ChangeLog, Unit, User
 from rural.permissions import Action, Actor, Domain, Policy
 
@@ -46,7 +46,7 @@ def change_out(entry: ChangeLog, *, visible: bool) -> ChangeOut:
         object_id=entry.object_id,
         old=None if entry.old is None else mask_record(entry.old, visible=visible),
         new=None if entry.new is None else mask_record(entry.new, visible=visible),
-        note=entry.note,
+        note=entry.note if visible else mask_value("note", entry.note),
     )
 
 

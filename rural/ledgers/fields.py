@@ -1,13 +1,11 @@
-"""The data dictionary: the Chinese name of every table and column, and which columns are
-personal (masked by :mod:`rural.masking`). Ledger templates, exports (GeoPackage, Excel,
-GeoJSON) and restores share it, so a column has one Chinese name everywhere.
+"""The data dictionary: the Chinese name of every table and column, and what an export leaves
+out (which columns are personal is :mod:`rural.masking`'s). Ledger templates, exports
+(GeoPackage, Excel, GeoJSON) and restores share it, so a column has one Chinese name everywhere.
 
 A table or column missing here is exported under its English name (and a test says so).
 """
 
 from __future__ import annotations
-
-from rural.models import PERSONAL_FIELDS
 
 # Bounding-box helper columns: derived from the geometry, never exported.
 DERIVED_COLUMNS = frozenset({"minx", "miny", "maxx", "maxy"})
@@ -332,13 +330,6 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Personal columns per table (masked unless the caller may see personal data); free text
-# (FREE_TEXT_FIELDS, any table) is masked as well, see rural.masking.
-PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
-    "household": frozenset(PERSONAL_FIELDS),
-    "user_account": frozenset({"phone"}),
-    "problem": frozenset({"found_by"}),
-}
 # Columns left out of any masked export (secrets, not merely personal).
 SECRET_COLUMNS: dict[str, frozenset[str]] = {"user_account": frozenset({"password_hash"})}
 # JSON columns whose keys may carry personal values (the change log's old/new snapshots).
