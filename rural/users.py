@@ -261,7 +261,30 @@ def update_user(
         new=after,
         note=note,
     )
+    if new_hash is not None:
+        _end_credentials(session, user)
     return user
+
+
+def _end_credentials(session: Session, user: User) -> None:
+    """After a password reset nothing issued before it works: every page session of the user
+    ends and every personal access token is revoked (API bearer tokens carry a fingerprint of
+    the password hash and fail by themselves)."""
+    now = clock.now()
+    for web in session.exec(
+        select(WebSession).where(
+            WebSession.user_id == user.id, col(WebSession.revoked_at).is_(None)
+        )
+    ):
+        web.revoked_at = now
+        session.add(web)
+    for token in session.exec(
+        select(PersonalAccessToken).where(
+            PersonalAccessToken.user_id == user.id, col(PersonalAccessToken.revoked_at).is_(None)
+        )
+    ):
+        token.revoked_at = now
+        session.add(token)
 
 
 # ---------------------------------------------------------------- sign-in

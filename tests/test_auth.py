@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from api.app import create_app
+from api.auth import SESSION_COOKIE
 from rural import clock, security_log, users
 from rural.db import write_session
 from rural.errors import AuthenticationError, RateLimitedError
@@ -149,10 +150,20 @@ def test_deactivation_and_reassignment_take_effect_at_once(
     ]
 
 
-def test_a_password_reset_revokes_bearer_tokens(world: World, client: TestClient) -> None:
+def test_a_password_reset_ends_every_credential_issued_before(
+    world: World, client: TestClient
+) -> None:
+    """Bearer tokens, page sessions and personal access tokens of the user all stop working."""
     cadre = world.bearer("cadre_a")
     admin = world.bearer("admin_a")
     user_id = world.user_ids["cadre_a"]
+    cookie, _csrf = world.session_cookie("cadre_a")
+    pat = client.post("/api/me/tokens", json={"name": "QGIS", "days": 30}, headers=cadre)
+    assert pat.status_code == 201, pat.text
+    pat_header = {"Authorization": f"Bearer {pat.json()['token']}"}
+    assert client.get("/ogc/collections", headers=pat_header).status_code == 200
+    client.cookies.set(SESSION_COOKIE, cookie)
+    assert client.get("/cadre").status_code == 200
     version = client.get(f"/api/users/{user_id}", headers=admin).headers["etag"]
     reset = client.patch(
         f"/api/users/{user_id}",
@@ -161,6 +172,8 @@ def test_a_password_reset_revokes_bearer_tokens(world: World, client: TestClient
     )
     assert reset.status_code == 200, reset.text
     assert client.get("/api/me", headers=cadre).status_code == 401
+    assert client.get("/ogc/collections", headers=pat_header).status_code == 401
+    assert client.get("/cadre", follow_redirects=False).status_code == 401
     assert _login(client, "cadre_a", "a new password 7")[0] == 200
     assert "password_hash" not in client.get("/api/changes/user/cadre_a", headers=admin).text
 

@@ -148,7 +148,7 @@ def activate(username: Annotated[str, typer.Argument()]) -> None:
 
 @user_app.command("reset-password")
 def reset_password(username: Annotated[str, typer.Argument()]) -> None:
-    """Set a new password (prompt or stdin); the user's API tokens stop working."""
+    """Set a new password (prompt or stdin); every session and token of the user ends."""
     _change(username, UserChanges(password=read_password()), f"已重置 {username} 的密码")
 
 
