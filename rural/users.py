@@ -12,13 +12,13 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from rural import audit, clock, codes, security_log
@@ -31,7 +31,14 @@ from rural.errors import (
     StaleVersionError,
     ValidationError,
 )
-from rural.models import PersonalAccessToken, SecurityEventKind, Unit, User, WebSession
+from rural.models import (
+    PersonalAccessToken,
+    SecurityEvent,
+    SecurityEventKind,
+    Unit,
+    User,
+    WebSession,
+)
 from rural.permissions import Action, Actor, Domain, Policy, default_policy
 
 MIN_PASSWORD_LENGTH = 8
@@ -294,13 +301,33 @@ def _end_credentials(session: Session, user: User) -> None:
 class LoginLimits:
     """Failed logins allowed per window: for one name from one address (the lock a guesser
     meets), for one name from all addresses together (guessing spread over many machines), and
-    from one address for all names. A guesser at one machine locks the name there only: its
-    owner still logs in from their own."""
+    from one address for all names. A guesser at one machine locks the name there only; guessing
+    from many machines locks the name everywhere except at addresses its owner logged in from in
+    the last 30 days (:data:`KNOWN_ADDRESS_DAYS`), so the owner still logs in from their own."""
 
     max_failures: int = 5
     max_failures_per_user: int = 50
     max_failures_per_ip: int = 30
     window: timedelta = timedelta(minutes=15)
+
+
+KNOWN_ADDRESS_DAYS = timedelta(days=30)
+
+
+def _known_address(engine: Engine, name: str, ip: str, *, since: datetime) -> bool:
+    """Whether the user logged in from ``ip`` since ``since`` (from the security log)."""
+    stmt = (
+        select(SecurityEvent.id)
+        .where(
+            SecurityEvent.kind == SecurityEventKind.LOGIN,
+            func.lower(col(SecurityEvent.username)) == name,
+            SecurityEvent.ip == ip,
+            col(SecurityEvent.at) >= since,
+        )
+        .limit(1)
+    )
+    with Session(engine) as session:
+        return session.exec(stmt).first() is not None
 
 
 def authenticate(
@@ -331,6 +358,9 @@ def authenticate(
         for key, window in counted.items()
     }
     full = [key for key, tally in tallies.items() if tally.count >= counted[key].limit]
+    total_key = f"login:user:{name}"
+    if full == [total_key] and _known_address(engine, name, ip, since=now - KNOWN_ADDRESS_DAYS):
+        full = []  # guessing from everywhere does not lock the owner out of their own machine
     if full:
         security_log.record(
             engine,

@@ -85,7 +85,8 @@ def test_failed_logins_are_limited_with_counters_in_the_database(
 
 def test_a_guesser_locks_a_name_only_at_their_own_address(world: World) -> None:
     """3 failures from one address lock the name there; its owner still logs in elsewhere.
-    Guessing spread over many addresses meets the name's total (5 here) and locks it everywhere."""
+    Guessing spread over many addresses meets the name's total (5 here) and locks it everywhere
+    but at the addresses its owner logged in from lately."""
     limits = users.LoginLimits(max_failures=3, max_failures_per_user=5, max_failures_per_ip=100)
 
     def attempt(password: str, ip: str) -> str:
@@ -103,13 +104,15 @@ def test_a_guesser_locks_a_name_only_at_their_own_address(world: World) -> None:
     assert [attempt("guess", guesser) for _ in range(3)] == ["refused"] * 3
     assert attempt(PASSWORD, guesser) == "locked"
     assert attempt(PASSWORD, owner) == "in"
-    # Two more failures from two other machines reach the name's total of 5.
+    # Two more failures from two other machines reach the name's total of 5: the name is
+    # locked everywhere except where its owner logged in lately.
     assert [attempt("guess", "10.0.1.1"), attempt("guess", "10.0.1.2")] == ["refused"] * 2
-    assert attempt(PASSWORD, owner) == "locked"
     assert attempt(PASSWORD, "10.0.1.3") == "locked"
+    assert attempt(PASSWORD, owner) == "in"
+    assert attempt(PASSWORD, guesser) == "locked"  # its own lock still holds
     locked = _events(world, SecurityEventKind.LOGIN_LOCKED)[::-1]  # newest first, reversed
-    assert [e.ip for e in locked] == [guesser, owner, "10.0.1.3"]
-    assert "login:user:cadre_a 5/5" in (locked[-1].detail or "")
+    assert [e.ip for e in locked] == [guesser, "10.0.1.3", guesser]
+    assert "login:user:cadre_a 5/5" in (locked[1].detail or "")
 
 
 def test_unknown_users_fail_like_wrong_passwords(world: World, client: TestClient) -> None:
