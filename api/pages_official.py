@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from api.deps import EngineDep
 from api.pages_auth import render
 from api.routes.chain import chain_breaks
+from api.routes.indicators import indicator_rows, visible_indicators
 from api.routes.registries import KINDS_BY_TYPE
 from api.routes.units import UnitScope
 from api.scopes import PagePrincipal, PolicyDep
@@ -57,17 +58,19 @@ def _unit(session: Session, code: str) -> Unit:
     return unit
 
 
-def indicator_table(engine: Any, unit: Unit, period: str) -> tuple[dict[str, Any] | None, str]:
+def indicator_table(
+    engine: Any, unit: Unit, period: str, actor: Actor, policy: Policy
+) -> tuple[dict[str, Any] | None, str]:
     """Rows of the unit's children (or the unit itself) by indicator; an explanation if none."""
-    try:
-        from api.routes.indicators import indicator_rows
-    except ImportError:  # the indicator engine is not installed in this build
-        return None, "指标模块尚未接入"
     level = CHILD_LEVEL.get(unit.level)
     try:
-        rows = indicator_rows(engine, unit_code=unit.code, period=period, level=level)
-    except ImportError:
-        return None, "指标模块尚未接入"
+        rows = indicator_rows(
+            engine,
+            unit_code=unit.code,
+            period=period,
+            level=level,
+            indicators=visible_indicators(actor, policy, unit.code),
+        )
     except RuralError as exc:
         return None, f"暂无法计算指标: {exc}"
     headers: list[str] = []
@@ -215,7 +218,7 @@ def official(
         parent = session.get(Unit, current.parent_code) if current.parent_code else None
         overdue, overdue_error = overdue_problems(session, prefix, actor, policy, code)
         down = facilities_down(session, prefix, actor, policy, code)
-    table, indicator_error = indicator_table(engine, current, period_text)
+    table, indicator_error = indicator_table(engine, current, period_text, actor, policy)
     breaks, chain_error = chain_audit(engine, current, actor, policy)
     visible_parent = parent is not None and UnitScope(actor, policy).allows(parent.code)
     parent_link = parent if visible_parent else None

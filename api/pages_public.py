@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 from api.deps import EngineDep, SettingsDep
 from api.errors import client_ip
 from api.pages_auth import render
+from api.routes.indicators import indicator_rows
 from api.routes.registries import KINDS_BY_TYPE
 from rural import clock, security_log
 from rural.enums import ProblemStatus, UnitLevel
@@ -27,11 +28,7 @@ PUBLIC_INDICATOR_LIMIT = 8
 
 def _figures(engine: Any, code: str, period: str) -> tuple[list[dict[str, str]], str]:
     try:
-        from api.routes.indicators import indicator_rows
-
         rows = indicator_rows(engine, unit_code=code, period=period, level=None)
-    except ImportError:
-        return [], "指标模块尚未接入"
     except RuralError as exc:
         return [], f"暂无法计算指标: {exc}"
     return [{"name": r.name, "text": r.text} for r in rows[:PUBLIC_INDICATOR_LIMIT]], ""

@@ -323,6 +323,21 @@ def test_indicators_of_a_unit_and_its_villages(world: World, client: TestClient)
     assert bad.status_code == 422
 
 
+def test_a_line_of_work_sees_its_own_rates_only(world: World, client: TestClient) -> None:
+    """The ecology line owns sewage: its three rates, nothing of toilets, garbage, courtyards or
+    titles (the maps refuse those to it as well); the county admin sees every rate."""
+    sewage = {"sewage_treatment_rate", "sewage_operation_rate", "effluent_compliance_rate"}
+    eco = client.get("/api/indicators", params={"period": "2026"}, headers=world.bearer("eco_a"))
+    assert eco.status_code == 200, eco.text
+    assert {r["indicator"] for r in eco.json()} == sewage
+    admin = client.get(
+        "/api/indicators", params={"period": "2026"}, headers=world.bearer("admin_a")
+    )
+    shown = {r["indicator"] for r in admin.json()}
+    assert sewage < shown
+    assert {"harmless_toilet_rate", "courtyard_pass_rate", "civilized_title_rate"} <= shown
+
+
 def test_chain_audit_of_a_unit(world: World, client: TestClient) -> None:
     breaks = client.get("/api/chain", headers=world.bearer("official_a"))
     assert breaks.status_code == 200, breaks.text

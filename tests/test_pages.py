@@ -189,6 +189,9 @@ def test_official_dashboard_shows_only_the_lines_domains(world: World, client: T
     assert "垃圾桶满溢" not in page.text
     assert 'id="overdue"' not in page.text
     assert "无权查看问题" in page.text
+    # its indicator table: the sewage rates, not the toilet rates
+    assert "生活污水治理率" in page.text
+    assert "无害化卫生厕所普及率" not in page.text
 
 
 def test_admin_creates_deactivates_and_resets(world: World, client: TestClient) -> None:

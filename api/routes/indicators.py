@@ -13,6 +13,7 @@ from api.deps import EngineDep
 from api.routes.units import UnitScope, unit_scope
 from rural import clock
 from rural.enums import UnitLevel
+from rural.permissions import Action, Actor, Domain, Policy
 
 router = APIRouter(tags=["指标"])
 ScopeDep = Annotated[UnitScope, Depends(unit_scope)]
@@ -38,13 +39,33 @@ def _finite(value: float | None) -> float | None:
     return float(value)
 
 
+def visible_indicators(actor: Actor, policy: Policy, unit_code: str) -> list[str]:
+    """The indicators whose domain the caller may view on ``unit_code`` (a line of work sees
+    its own rates only, as on the maps)."""
+    from rural.indicators import load_indicator_rules
+
+    return [
+        key
+        for key, definition in load_indicator_rules().indicators.items()
+        if policy.allows(actor, Action.VIEW, unit_code=unit_code, domain=Domain(definition.domain))
+    ]
+
+
 def indicator_rows(
-    engine: Any, *, unit_code: str, period: str, level: UnitLevel | None
+    engine: Any,
+    *,
+    unit_code: str,
+    period: str,
+    level: UnitLevel | None,
+    indicators: list[str] | None = None,
 ) -> list[IndicatorOut]:
-    """Every indicator of the units at ``level`` within ``unit_code`` (used by pages too)."""
+    """``indicators`` (default: all) of the units at ``level`` within ``unit_code`` (used by
+    pages too)."""
     from rural.indicators import compute
 
-    table = compute(engine, unit_code=unit_code, period=period, level=level)
+    if indicators is not None and not indicators:
+        return []
+    table = compute(engine, unit_code=unit_code, period=period, level=level, indicators=indicators)
     return [
         IndicatorOut(
             unit_code=v.unit_code,
@@ -80,5 +101,9 @@ def indicators(
     code = unit or scope.actor.unit_code
     scope.check(code)
     return indicator_rows(
-        engine, unit_code=code, period=period or str(clock.today().year), level=level
+        engine,
+        unit_code=code,
+        period=period or str(clock.today().year),
+        level=level,
+        indicators=visible_indicators(scope.actor, scope.policy, code),
     )
