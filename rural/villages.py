@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from rural import codes
 from rural.enums import UnitLevel
-from rural.models import Unit
+from rural.models import Unit, UnitSuccessor
 from rural.rules_loader import check_keys, fail, read_rules, str_list
 
 VILLAGE_COLUMNS = ["code", "name", "town_code", "urban_rural_code", "rural_override"]
@@ -151,3 +151,32 @@ def rural_villages(
         return units
     keep = (rule or load_village_rule()).mask(units)
     return units[keep.to_numpy()].reset_index(drop=True)
+
+
+def successors_on(conn: Connection | Engine, *, on: date) -> dict[str, str]:
+    """Each merged or revoked unit whose figures roll into one successor by ``on``: code ->
+    the end of its chain of successors (A merged into B, B into C: A -> C).
+
+    A unit with several successors (a split) maps to none: its figures cannot be shared out
+    without knowing how, so they count nowhere after it is revoked.
+    """
+    table = UnitSuccessor.__table__  # type: ignore[attr-defined]
+    stmt = select(table.c.code, table.c.successor_code).where(table.c.effective_on <= on)
+    if isinstance(conn, Engine):
+        with conn.connect() as connection:
+            rows = connection.execute(stmt).all()
+    else:
+        rows = conn.execute(stmt).all()
+    targets: dict[str, set[str]] = {}
+    for code, successor in rows:
+        targets.setdefault(str(code), set()).add(str(successor))
+    single = {code: next(iter(found)) for code, found in targets.items() if len(found) == 1}
+    resolved: dict[str, str] = {}
+    for code in single:
+        seen = {code}
+        end = single[code]
+        while end in single and single[end] not in seen:  # a cycle stops where it closes
+            seen.add(end)
+            end = single[end]
+        resolved[code] = end
+    return resolved

@@ -19,7 +19,7 @@ from rural.enums import TitleLevel
 from rural.errors import NotFoundError, ValidationError
 from rural.indicators import IndicatorTable, compute, load_indicator_rules
 from rural.indicators.definitions import parse_indicator_rules
-from rural.models import CivilizedTitle
+from rural.models import CivilizedTitle, UnitSuccessor
 from rural.rules_loader import load_toilet_class, read_rules
 from tests.world import COUNTY, OLD, TOWN, TOWN_B, World, fresh_sqlite
 
@@ -123,6 +123,44 @@ def test_toilet_rates_for_each_denominator(any_engine: Engine) -> None:
     due = compute(any_engine, unit_code=V1, period="2026Q3", toilet_denominator="due")
     assert pair(due, V1, sanitary) == (2, 6)
     assert pair(due, V1, harmless) == (1, 6)
+
+
+def test_a_merged_villages_figures_roll_into_its_successor(any_engine: Engine) -> None:
+    """V1 (two harmless households) is merged into V2 (one household, no toilet) on 1 Jul 2026;
+    V3 into V1 back in 2024 (a chain: V3 -> V1 -> V2); V4 split into V2 and V5 (no single
+    successor: its one harmless household counts nowhere after it is revoked)."""
+    world = World(any_engine)
+    world.hierarchy()
+    merged = date(2026, 7, 1)
+    v3, v4, v5 = "331128101203", "331128101204", "331128101205"
+    world.village(V1, valid_to=merged)
+    world.village(V2)
+    world.village(v3, valid_to=date(2024, 7, 1))
+    world.village(v4, valid_to=date(2025, 7, 1))
+    world.village(v5)
+    for code, successor, on in (
+        (V1, V2, merged),
+        (v3, V1, date(2024, 7, 1)),
+        (v4, V2, date(2025, 7, 1)),
+        (v4, v5, date(2025, 7, 1)),
+    ):
+        world._insert(UnitSuccessor, code=code, successor_code=successor, effective_on=on)
+    for village in (V1, V1, v3, v4):
+        world.toilet(world.household(village), (date(2020, 5, 1), TC, "in_use", TANK))
+    world.household(V2)
+    world.household(v5)
+    rate = "harmless_toilet_rate"
+    # June: V1 still stands and holds V3's household: 3 of 3; V2 0 of 1; V5 0 of 1
+    june = compute(any_engine, unit_code=COUNTY, period="2026-06", level="village")
+    assert pair(june, V1, rate) == (3, 3)
+    assert pair(june, V2, rate) == (0, 1)
+    assert pair(compute(any_engine, unit_code=COUNTY, period="2026-06"), COUNTY, rate) == (3, 5)
+    # the year: V1's three households (its own two and V3's) count under V2; V4's is lost
+    year = compute(any_engine, unit_code=COUNTY, period="2026", level="village")
+    assert pair(year, V2, rate) == (3, 4)
+    assert pair(year, v5, rate) == (0, 1)
+    assert {v.unit_code for v in year.values() if v.id == rate} == {V2, v5}
+    assert pair(compute(any_engine, unit_code=COUNTY, period="2026"), COUNTY, rate) == (3, 5)
 
 
 def test_toilet_states_are_taken_at_the_period_end(db: Engine) -> None:

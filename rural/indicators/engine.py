@@ -62,7 +62,7 @@ from rural.rules_loader import (
     load_toilet_class,
 )
 from rural.sewage import judge_frame
-from rural.villages import rural_villages, valid_on
+from rural.villages import rural_villages, successors_on, valid_on
 
 TITLE_RANK = {"county": 1, "city": 2, "province": 3, "nation": 4}
 # where a code's own part sits, by level: (start, end) of the digits that must be non-zero
@@ -231,7 +231,7 @@ def _gather(
         parts.append(_sorting(conn, ctx))
     if any(m.startswith(("tonnes_", "station_")) for m in needed):
         parts.append(_tonnage(conn, ctx))
-    contributions = _combine(parts)
+    contributions = _successors(_combine(parts), successors_on(conn, on=scope.end))
     # village-level contributions count only for rural villages; node units are kept
     is_village = contributions.index.str.slice(9, 12) != "000"
     keep = ~is_village | contributions.index.isin(village_index)
@@ -251,6 +251,16 @@ def _is_household(measure: str) -> bool:
             "courtyard_pass_",
         )
     )
+
+
+def _successors(contributions: pd.DataFrame, successors: dict[str, str]) -> pd.DataFrame:
+    """Figures recorded under merged or revoked units, counted under their successors
+    (DOMAIN.md: "record successors of merged units so history rolls up")."""
+    if not successors or contributions.empty or not contributions.index.isin(successors).any():
+        return contributions
+    moved = contributions.rename(index=successors)
+    moved.index.name = "code"
+    return moved.groupby(level=0).sum(min_count=1).astype(float)
 
 
 def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
