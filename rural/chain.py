@@ -39,7 +39,13 @@ from sqlalchemy import Connection, Engine
 from rural import clock, codes
 from rural.enums import ChainBreakKind, FacilityStatus
 from rural.indicators.definitions import IndicatorRules, load_indicator_rules
-from rural.indicators.history import OPERATING, ChainGraph, chain_graph, tonnage_in
+from rural.indicators.history import (
+    OPERATING,
+    ChainGraph,
+    chain_graph,
+    station_days_in,
+    tonnage_in,
+)
 from rural.periods import Period, month_of, parse_period
 from rural.rules_loader import GarbageCategories, load_garbage_categories
 from rural.villages import rural_villages
@@ -220,7 +226,7 @@ class _Audit:
         at_station = records[node == "transfer_station"]
         at_facility = records[node == "treatment_facility"]
         info: dict[Any, dict[Any, Any]] = self.graph.stations.set_index("id").to_dict("index")
-        days = self.period.days
+        covered = station_days_in(self.conn, self.period)
         tolerance = self.rules.chain.balance_tolerance
         for sid in sorted(stations):
             if sid not in info:
@@ -232,6 +238,8 @@ class _Audit:
             estimated = float(mine.loc[method[mine.index] == "estimated", "tonnes"].sum())
             has_measured = bool((method[mine.index] == "measured").any())
             inflow, how = (measured, "称重") if has_measured else (estimated, "估算")
+            # the days its records cover, not the whole period (which may still be running)
+            days = covered.get((sid, "measured" if has_measured else "estimated"), 0)
             capacity = capacity_tpd * days
             if len(mine) and capacity > 0 and inflow > self.rules.chain.overload_ratio * capacity:
                 reason = (

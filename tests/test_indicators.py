@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from rural.enums import TitleLevel
+from rural.chain import check_chain
+from rural.enums import ChainBreakKind, TitleLevel
 from rural.errors import NotFoundError, ValidationError
 from rural.indicators import IndicatorTable, compute, load_indicator_rules
 from rural.indicators.definitions import parse_indicator_rules
@@ -388,6 +389,25 @@ def _garbage_county(world: World) -> None:
     world.tonnage(*q3, 10.0, plant=p4, fate="landfilled")
     world.tonnage(*q3, 9.0, village=V1, category="perishable", method="estimated", fate="composted")
     world.tonnage(*q3, 3.0, village=V1, category="recyclable", method="estimated", fate="recycled")
+
+
+def test_station_load_counts_the_days_its_inflow_was_recorded(any_engine: Engine) -> None:
+    """Records for November (200 t) and December (170 t) only, at 5 t/d: the fourth quarter's
+    load is 370 / (5 x 61) = 121%, an overload (not 370 / (5 x 92) = 80%); two overlapping
+    records are not counted twice (15-31 Dec inside December)."""
+    world = World(any_engine)
+    world.hierarchy()
+    world.village(V1)
+    station = world.station(TOWN, capacity=5.0)
+    world.tonnage(date(2026, 11, 1), date(2026, 11, 30), 200.0, station=station, fate="transferred")
+    world.tonnage(date(2026, 12, 1), date(2026, 12, 31), 120.0, station=station, fate="transferred")
+    world.tonnage(date(2026, 12, 15), date(2026, 12, 31), 50.0, station=station, fate="transferred")
+    table = compute(any_engine, unit_code=COUNTY, period="2026Q4")
+    assert pair(table, COUNTY, "station_load") == pytest.approx((370, 305))
+    breaks = check_chain(any_engine, unit_code=COUNTY, period="2026Q4")
+    overloaded = [b for b in breaks if b.kind == ChainBreakKind.STATION_OVERLOADED]
+    assert [b.object_id for b in overloaded] == [str(station)]
+    assert "5吨/日×61日=305.0吨" in overloaded[0].reason_zh
 
 
 def test_garbage_rates_keep_weighed_and_estimated_tonnage_apart(any_engine: Engine) -> None:

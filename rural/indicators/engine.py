@@ -35,6 +35,7 @@ from rural.indicators.history import (
     OPERATING,
     chain_graph,
     read_frame,
+    station_days_in,
     status_on_select,
     statuses_on,
     t,
@@ -568,7 +569,7 @@ def _tonnage(conn: Connection, ctx: _Context) -> pd.DataFrame:
     method = records["method"].map(str)
     garbage = ctx.rules.garbage
     terminal = fate.isin(_values(garbage.terminal_fates))
-    facility_ok = records["treatment_facility_id"].map(compliant).fillna(False).astype(bool)
+    facility_ok = records["treatment_facility_id"].isin([k for k, ok in compliant.items() if ok])
     harmless = terminal & (
         ((records["kind"] == "treatment_facility") & facility_ok)
         | (
@@ -594,14 +595,14 @@ def _tonnage(conn: Connection, ctx: _Context) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     frame.index = records["unit"].to_numpy()
     result = frame.groupby(level=0).sum()
-    # capacity x days of the stations with records of each method
+    # capacity x the days each station's records of each method cover
     capacity = dict(zip(stations["id"], stations["capacity_tpd"].astype(float), strict=True))
-    station_records = records[records["kind"] == "transfer_station"]
-    cap_rows = []
-    for m in METHODS:
-        ids = set(station_records.loc[method[station_records.index] == m, "transfer_station_id"])
-        for sid in ids:
-            cap_rows.append((station_unit[sid], m, capacity[sid] * period.days))
+    covered = station_days_in(conn, period)
+    cap_rows = [
+        (station_unit[sid], m, capacity[sid] * days)
+        for (sid, m), days in covered.items()
+        if sid in capacity and sid in station_unit and m in METHODS
+    ]
     cap = pd.DataFrame(cap_rows, columns=["unit", "method", "capacity"])
     for m in METHODS:
         part = cap[cap["method"] == m].groupby("unit")["capacity"].sum()

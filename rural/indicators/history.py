@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -249,3 +249,36 @@ def tonnage_in(conn: Connection, period: Period) -> pd.DataFrame:
     for column in ("collection_point_id", "transfer_station_id", "treatment_facility_id"):
         whole[column] = whole[column].astype("Int64")
     return whole
+
+
+def station_days_in(conn: Connection, period: Period) -> dict[tuple[int, str], int]:
+    """(station id, method) -> the days of ``period`` its inflow records cover.
+
+    A station's load is its inflow over its capacity for the days the inflow was recorded: a
+    period still running, or a ledger that starts in its middle, does not dilute the load with
+    days nobody weighed.
+    """
+    rec = t(TonnageRecord)
+    stmt = select(
+        rec.c.transfer_station_id, rec.c.method, rec.c.period_start, rec.c.period_end
+    ).where(
+        rec.c.node_kind == "transfer_station",
+        rec.c.transfer_station_id.is_not(None),
+        rec.c.period_start <= period.end,
+        rec.c.period_end >= period.start,
+    )
+    spans: dict[tuple[int, str], list[tuple[date, date]]] = {}
+    for station, method, start, end in conn.execute(stmt):
+        lo, hi = max(start, period.start), min(end, period.end)
+        spans.setdefault((int(station), str(method)), []).append((lo, hi))
+    days: dict[tuple[int, str], int] = {}
+    for key, found in spans.items():
+        total, reach = 0, None  # union of the spans: count each day once
+        for lo, hi in sorted(found):
+            if reach is not None and lo <= reach:
+                lo = reach + timedelta(days=1)
+            if lo <= hi:
+                total += (hi - lo).days + 1
+            reach = hi if reach is None else max(reach, hi)
+        days[key] = total
+    return days
