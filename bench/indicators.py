@@ -191,11 +191,12 @@ def _toilet_levels(con: sqlite3.Connection, end: str) -> pd.Series:
     )
     harmless_types = [str(t) for t in rule.harmless_types]
     sanitary_types = harmless_types + [str(t) for t in rule.sanitary_types]
-    harmless = (
-        ok
-        & latest["toilet_type"].isin(harmless_types)
-        & latest["excreta_destination"].isin([str(d) for d in rule.treated_destinations])
-    )
+    treated = pd.Series(False, index=latest.index)
+    for kind in rule.harmless_types:
+        treated |= (latest["toilet_type"] == str(kind)) & latest["excreta_destination"].isin(
+            [str(d) for d in rule.treated_for(kind)]
+        )
+    harmless = ok & treated
     sanitary = ok & latest["toilet_type"].isin(sanitary_types)
     latest = latest.assign(level=np.where(harmless, 2, np.where(sanitary, 1, 0)))
     toilets = pd.read_sql("SELECT id, household_id FROM household_toilet", con)
@@ -360,9 +361,19 @@ def _tonnage(con: sqlite3.Connection, period: Period, rules: Any) -> pd.Series:
         totals[f"tonnes_harmless_{method}"] = tonnes[mine & harmless].sum()
         at_station = mine & (records["node_kind"] == "transfer_station")
         totals[f"station_inflow_{method}"] = tonnes[at_station].sum()
-        ids = records.loc[at_station, "transfer_station_id"].unique()
-        totals[f"station_capacity_{method}"] = stations.loc[ids, "capacity_tpd"].sum() * period.days
+        days = _covered_days(records.loc[at_station, "transfer_station_id"], lo, hi)
+        totals[f"station_capacity_{method}"] = (stations["capacity_tpd"] * days).sum()
     return pd.Series(totals, dtype=float)
+
+
+def _covered_days(station: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:
+    """Days of the period each station's records cover (the union of their clipped spans)."""
+    spans = pd.DataFrame({"station": station, "lo": lo[station.index], "hi": hi[station.index]})
+    spans = spans.sort_values(["station", "lo"])
+    reach = spans.groupby("station")["hi"].cummax().groupby(spans["station"]).shift()
+    start = spans["lo"].where(reach.isna() | (spans["lo"] > reach), reach + pd.Timedelta(days=1))
+    days = ((spans["hi"] - start).dt.days + 1).clip(lower=0)
+    return days.groupby(spans["station"]).sum()
 
 
 # ---- agreement ----------------------------------------------------------------------------------

@@ -198,6 +198,12 @@ class ToiletClassRule:
     non_sanitary_conditions: frozenset[ToiletCondition]
     counting_conditions: frozenset[ToiletCondition]
     class_source: str = "rule"
+    # a harmless type listed here is harmless only with one of its own destinations
+    type_destinations: tuple[tuple[ToiletType, frozenset[ExcretaDestination]], ...] = ()
+
+    def treated_for(self, toilet_type: ToiletType) -> frozenset[ExcretaDestination]:
+        """The destinations that make a harmless type of toilet harmless."""
+        return dict(self.type_destinations).get(toilet_type, self.treated_destinations)
 
     def classify(
         self,
@@ -214,7 +220,7 @@ class ToiletClassRule:
         if dest in self.non_sanitary_destinations or cond in self.non_sanitary_conditions:
             return ToiletClass.NON_SANITARY
         if kind in self.harmless_types:
-            if dest in self.treated_destinations:
+            if dest in self.treated_for(kind):
                 return ToiletClass.HARMLESS
             return ToiletClass.SANITARY
         if kind in self.sanitary_types:
@@ -236,6 +242,7 @@ def parse_toilet_class(data: Mapping[str, Any], *, source: str) -> ToiletClassRu
         "non_sanitary_conditions",
         "counting_conditions",
         "class_source",
+        "type_destinations",
     }
     check_keys(data, keys, source=source, entry="(top level)")
 
@@ -257,7 +264,23 @@ def parse_toilet_class(data: Mapping[str, Any], *, source: str) -> ToiletClassRu
     class_source = data.get("class_source", "rule")
     if class_source not in ("rule", "stored"):
         fail(source, "class_source", f"must be 'rule' or 'stored', got {class_source!r}")
+    raw_types = data.get("type_destinations", {})
+    if not isinstance(raw_types, Mapping):
+        fail(source, "type_destinations", "must be a table of type = [destinations]")
+    type_destinations: dict[ToiletType, frozenset[ExcretaDestination]] = {}
+    for name, raw in raw_types.items():
+        entry = f"type_destinations.{name}"
+        (kind,) = enum_values([str(name)], ToiletType, source=source, entry=entry)
+        if kind not in harmless:
+            fail(source, entry, f"{name!r} is not one of harmless_types")
+        type_destinations[kind] = enum_values(
+            str_list(raw, source=source, entry=entry),
+            ExcretaDestination,
+            source=source,
+            entry=entry,
+        )
     return ToiletClassRule(
+        type_destinations=tuple(sorted(type_destinations.items())),
         harmless_types=harmless,
         sanitary_types=sanitary,
         treated_destinations=members("treated_destinations", ExcretaDestination),

@@ -164,6 +164,21 @@ def test_a_merged_villages_figures_roll_into_its_successor(any_engine: Engine) -
     assert pair(compute(any_engine, unit_code=COUNTY, period="2026"), COUNTY, rate) == (3, 5)
 
 
+def test_a_flush_toilet_is_harmless_only_on_a_treated_sewer(any_engine: Engine) -> None:
+    """Two 完整上下水道水冲式 toilets: one on a treated sewer (harmless), one into a tank
+    (sanitary only, by the rule's type_destinations); a 三格式 into the same tank is harmless."""
+    world = World(any_engine)
+    world.hierarchy()
+    world.village(V1)
+    on = date(2020, 1, 1)
+    world.toilet(world.household(V1), (on, "flush_sewer", "in_use", "sewer_treated"))
+    world.toilet(world.household(V1), (on, "flush_sewer", "in_use", TANK))
+    world.toilet(world.household(V1), (on, TC, "in_use", TANK))
+    table = compute(any_engine, unit_code=V1, period="2026")
+    assert pair(table, V1, "harmless_toilet_rate") == (2, 3)
+    assert pair(table, V1, "sanitary_toilet_rate") == (3, 3)
+
+
 def test_toilet_states_are_taken_at_the_period_end(db: Engine) -> None:
     _toilet_village(World(db))
     rates = ["sanitary_toilet_rate", "harmless_toilet_rate"]

@@ -107,6 +107,9 @@ T, C, D = ToiletType, ToiletCondition, ExcretaDestination
         (T.THREE_COMPARTMENT, C.LEAKING, D.ONSITE_TANK, ToiletClass.NON_SANITARY),
         (T.SINGLE_PIT, C.IN_USE, D.UNKNOWN, ToiletClass.NON_SANITARY),
         (T.OPEN_PIT, C.IN_USE, D.ONSITE_TANK, ToiletClass.NON_SANITARY),
+        # 完整上下水道水冲式 is harmless only when its excreta reaches a treated sewer
+        (T.FLUSH_SEWER, C.IN_USE, D.SEWER_TREATED, ToiletClass.HARMLESS),
+        (T.FLUSH_SEWER, C.IN_USE, D.ONSITE_TANK, ToiletClass.SANITARY),
         (T.NONE, C.IN_USE, D.UNKNOWN, ToiletClass.NON_SANITARY),
     ],
 )
@@ -131,6 +134,14 @@ def test_only_toilets_in_use_count() -> None:
         (lambda d: d.update(class_source="guess"), r"class_source: must be"),
         (lambda d: d.pop("treated_destinations"), r"treated_destinations: missing"),
         (lambda d: d.update(colour="blue"), r"\(top level\): unknown key"),
+        (
+            lambda d: d["type_destinations"].update(loft=["onsite_tank"]),
+            r"type_destinations.loft: 'loft' is not one of harmless_types",
+        ),
+        (
+            lambda d: d["type_destinations"].update(flush_sewer=["river"]),
+            r"type_destinations.flush_sewer: 'river' is not a ExcretaDestination",
+        ),
     ],
 )
 def test_a_bad_toilet_class_file_names_the_entry(

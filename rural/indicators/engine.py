@@ -313,10 +313,21 @@ def _toilet_level(ctx: _Context, household: Any) -> ColumnElement[Any]:
         sanitary = and_(
             ok, state.c.toilet_type.in_(_values(rule.harmless_types | rule.sanitary_types))
         )
+        # harmless types grouped by the destinations that make them harmless
+        by_destinations: dict[frozenset[Any], list[Any]] = {}
+        for kind in sorted(rule.harmless_types):
+            by_destinations.setdefault(rule.treated_for(kind), []).append(kind)
         harmless = and_(
             ok,
-            state.c.toilet_type.in_(_values(rule.harmless_types)),
-            state.c.excreta_destination.in_(_values(rule.treated_destinations)),
+            or_(
+                *(
+                    and_(
+                        state.c.toilet_type.in_(_values(kinds)),
+                        state.c.excreta_destination.in_(_values(destinations)),
+                    )
+                    for destinations, kinds in by_destinations.items()
+                )
+            ),
         )
     level = (
         select(func.max(case((harmless, 2), (sanitary, 1), else_=0)))
