@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -502,3 +503,31 @@ def test_a_ledger_cannot_take_over_a_household_of_another_county(
         household = session.get(Household, world.outside.ids["household"])
     assert household is not None
     assert (household.village_code, household.householder) == (world.outside.village, HOUSEHOLDER)
+
+
+def test_a_problem_names_only_a_facility_the_reporter_may_see(
+    world: World, client: TestClient
+) -> None:
+    headers = world.bearer("cadre_a")
+
+    def report(**link: object) -> Any:
+        body = {
+            "problem_type": "sewage",
+            "source": "inspection",
+            "village_code": VILLAGE_A1,
+            "description": "出水发黑",
+            "found_at": "2026-01-01T08:00:00+08:00",
+            **link,
+        }
+        return client.post("/api/problems", json=body, headers=headers)
+
+    own = world.inside.ids["sewage_facility"]
+    other = world.outside.ids["sewage_facility"]
+    assert report(object_kind="sewage_facility", object_id=own).status_code == 201
+    refused = report(object_kind="sewage_facility", object_id=other)
+    assert refused.status_code == 403, refused.text
+    unknown_kind = report(object_kind="household", object_id=own)
+    assert (unknown_kind.status_code, unknown_kind.json()["field"]) == (422, "object_kind")
+    missing = report(object_kind="sewage_facility", object_id=999_999)
+    assert (missing.status_code, missing.json()["field"]) == (422, "object_id")
+    assert count(world.engine, SecurityEvent, SecurityEvent.kind == "refused") == 1

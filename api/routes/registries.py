@@ -344,6 +344,32 @@ def _check_other_units(
                 raise ValidationError(msg, field=other, value=values[other])
 
 
+def _check_linked_object(
+    session: Session, kind: RegistryKind, guard: Guard, values: dict[str, Any], obj: Any = None
+) -> None:
+    """A problem may name the facility it is about (object_kind, object_id): that object must
+    exist and lie where the caller may see it."""
+    if kind.model is not Problem or not ({"object_kind", "object_id"} & values.keys()):
+        return
+    object_kind = values.get("object_kind", getattr(obj, "object_kind", None))
+    object_id = values.get("object_id", getattr(obj, "object_id", None))
+    if object_kind is None and object_id is None:
+        return
+    linked = KINDS_BY_TYPE.get(str(object_kind))
+    if linked is None or linked.model in (Problem, Household):
+        choices = ", ".join(
+            k for k, v in KINDS_BY_TYPE.items() if v.model not in (Problem, Household)
+        )
+        msg = f"object_kind: {object_kind!r} 不是可关联的设施类型 (one of {choices})"
+        raise ValidationError(msg, field="object_kind", value=object_kind)
+    target = session.get(linked.model, object_id) if object_id is not None else None
+    if target is None:
+        msg = f"object_id: {linked.label} {object_id} 不存在"
+        raise ValidationError(msg, field="object_id", value=object_id)
+    unit_code = str(getattr(target, linked.unit_field))
+    guard.policy.check(guard.actor, Action.VIEW, unit_code=unit_code, domain=linked.domain)
+
+
 def _point(data: dict[str, Any]) -> Point | None:
     lon, lat = data.pop("lon", None), data.pop("lat", None)
     if (lon is None) != (lat is None):
@@ -382,6 +408,7 @@ def create_object(
     check_unit_field(session, kind.unit_field, unit_code)
     guard.check(unit_code)
     _check_other_units(session, kind, data, unit_code)
+    _check_linked_object(session, kind, guard, data)
     geom = _point(data)
     if kind.fixed_on_create is not None:
         data.update(kind.fixed_on_create())
@@ -433,6 +460,7 @@ def update_object(
         raise StaleVersionError(msg, current_version=current)
     _refuse_nulls(kind, changes)
     _check_other_units(session, kind, changes, str(getattr(obj, kind.unit_field)))
+    _check_linked_object(session, kind, guard, changes, obj)
     fields = [*_model_fields(kind), "geom"] if kind.point else list(_model_fields(kind))
     old = audit.snapshot(obj, fields)
     values = dict(changes)
