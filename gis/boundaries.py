@@ -5,7 +5,12 @@ Steps: read the file (``gis.io``: encoding rule, file CRS); settle the CRS (a de
 refused); refuse coordinates outside China or with swapped axes; convert to CGCS2000 (undoing
 GCJ-02 when declared); repair invalid polygons; match each feature to a unit by code, else by
 name within its parent; write MultiPolygons to ``Unit.geom`` in one transaction with a change-log
-row per unit. Features that match nothing are reported, never guessed.
+row per unit whose boundary changed (re-importing the same file writes nothing).
+
+All or nothing: a feature without a usable polygon, or one that matches no unit, refuses the
+whole file with every problem listed (nothing is written), unless the caller asks to skip such
+features (``skip_unmatched``, for files that also hold neighbouring units); skipped features are
+reported, never guessed.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ from rural.errors import CrsError, GisFileError
 from rural.models import Unit
 
 LEVELS = {"town": UnitLevel.TOWN, "village": UnitLevel.VILLAGE}
+# Two boundaries closer than this (degrees, about 0.01 mm) are the same boundary: far below the
+# precision of any boundary file, far above the rounding left by a CRS conversion (1e-14).
+SAME_BOUNDARY_TOLERANCE = 1e-10
 PARENT_LEVEL = {UnitLevel.TOWN: UnitLevel.COUNTY, UnitLevel.VILLAGE: UnitLevel.TOWN}
 
 # Attribute names seen in county GIS files (compared case-insensitively), by role and level.
@@ -96,6 +104,15 @@ class FeatureRef:
         return " ".join(parts)
 
 
+class BoundaryFeaturesError(GisFileError):
+    """Features that cannot be imported (no usable polygon, or no unit to match); nothing was
+    written. ``problems`` holds (feature, field, reason) for every one."""
+
+    def __init__(self, message: str, *, problems: list[tuple[FeatureRef, str, str]]) -> None:
+        super().__init__(message, field="features", value=[ref.number for ref, _, _ in problems])
+        self.problems = problems
+
+
 @dataclass
 class BoundaryReport:
     """What an import matched, repaired, skipped and wrote."""
@@ -112,12 +129,25 @@ class BoundaryReport:
     matched_by_code: list[tuple[FeatureRef, str]] = field(default_factory=list)
     matched_by_name: list[tuple[FeatureRef, str]] = field(default_factory=list)
     unmatched: list[tuple[FeatureRef, str]] = field(default_factory=list)
+    unmatched_fields: dict[int, str] = field(default_factory=dict)  # feature number -> field
     repaired: list[tuple[FeatureRef, str]] = field(default_factory=list)
     merged: list[tuple[str, int]] = field(default_factory=list)  # unit code, parts joined
     units_without_boundary: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     written: int = 0
+    unchanged: list[str] = field(default_factory=list)  # unit codes whose boundary is the same
     dry_run: bool = False
+    skip_unmatched: bool = False
+
+    def skip(self, ref: FeatureRef, field_name: str, reason: str) -> None:
+        """Record a feature that cannot be imported, with the field at fault."""
+        self.unmatched.append((ref, reason))
+        self.unmatched_fields[ref.number] = field_name
+
+    def problems(self) -> list[tuple[FeatureRef, str, str]]:
+        """(feature, field, reason) of every feature that cannot be imported, in file order."""
+        ordered = sorted(self.unmatched, key=lambda item: item[0].number)
+        return [(ref, self.unmatched_fields.get(ref.number, "-"), why) for ref, why in ordered]
 
     def lines(self) -> list[str]:
         level = self.level.label
@@ -134,10 +164,12 @@ class BoundaryReport:
             + ", ".join(f"{role}={name or '-'}" for role, name in self.fields.items()),
             f"  按代码匹配 matched by code: {len(self.matched_by_code)}",
             f"  按名称匹配 matched by name: {len(self.matched_by_name)}",
-            f"  未匹配 unmatched: {len(self.unmatched)}",
+            f"  未匹配 unmatched: {len(self.unmatched)}"
+            + (" (已跳过 skipped, --skip-unmatched)" if self.unmatched else ""),
             f"  已修复几何 repaired: {len(self.repaired)}",
             f"  多要素合并 merged: {len(self.merged)}",
             f"  写入 written: {self.written}" + (" (试运行 dry run)" if self.dry_run else ""),
+            f"  边界未变 unchanged: {len(self.unchanged)}",
             f"  库中无边界的{level} units still without boundary: "
             f"{len(self.units_without_boundary)}",
         ]
@@ -313,23 +345,24 @@ def _match(
     spatial_parent: str,
     units: _Units,
     level: UnitLevel,
-) -> tuple[str | None, str]:
-    """(unit code, how: 'code' | 'name') or (None, why not)."""
+) -> tuple[str | None, str, str]:
+    """(unit code, how: 'code' | 'name', '') or (None, why not, the field at fault: 'code' |
+    'name' | 'parent')."""
     code = normalize_code(ref.code, level)
     if code is not None:
         if code in units.by_code:
-            return code, "code"
+            return code, "code", ""
         if code in units.closed:
             until = units.closed[code].valid_to
             when = until.isoformat() if until else "?"
-            return None, f"代码 {code} 的单位已撤销 ({when}) / the unit is closed"
+            return None, f"代码 {code} 的单位已撤销 ({when}) / the unit is closed", "code"
     if ref.name is None:
         why = "代码不在库中且无名称 / code unknown and no name" if ref.code else "无代码无名称"
-        return None, why
+        return None, why, "code"
     key = name_key(ref.name)
     parent, problem = _parent_from_field(parent_value, units, level)
     if problem is not None:
-        return None, problem
+        return None, problem, "parent"
     parent = parent or spatial_parent or None
     if parent is not None:
         found = units.by_parent_name.get((parent, key), [])
@@ -338,10 +371,11 @@ def _match(
         found = units.by_name.get(key, [])
         where = "全库"
     if len(found) == 1:
-        return found[0], "name"
+        return found[0], "name", ""
     if not found:
-        return None, f"{where}没有名为 {ref.name} 的{level.label} / no unit of that name"
-    return None, f"{where}有 {len(found)} 个名为 {ref.name} 的{level.label}, 无法确定 / ambiguous"
+        return None, f"{where}没有名为 {ref.name} 的{level.label} / no unit of that name", "name"
+    why = f"{where}有 {len(found)} 个名为 {ref.name} 的{level.label}, 无法确定 / ambiguous"
+    return None, why, "name"
 
 
 # --- the import -----------------------------------------------------------------------------------
@@ -360,8 +394,13 @@ def import_boundaries(
     name_field: str | None = None,
     parent_field: str | None = None,
     dry_run: bool = False,
+    skip_unmatched: bool = False,
 ) -> BoundaryReport:
-    """Read, check, convert, repair and match a boundary file; write in one transaction."""
+    """Read, check, convert, repair and match a boundary file; write in one transaction.
+
+    Raises :class:`BoundaryFeaturesError` (nothing written) when a feature has no usable
+    polygon or matches no unit, unless ``skip_unmatched``: then those are skipped and reported.
+    A dry run checks the same and writes nothing."""
     unit_level = LEVELS[level] if isinstance(level, str) else level
     if unit_level not in PARENT_LEVEL:
         msg = f"边界只能导入到乡镇或村 / level must be town or village, got {level!r}"
@@ -405,6 +444,7 @@ def import_boundaries(
         fields=fields,
         notes=list(gis_file.notes),
         dry_run=dry_run,
+        skip_unmatched=skip_unmatched,
     )
     present = np.array([g is not None and not g.is_empty for g in raw], dtype=bool)
     check_geometries_in_china(
@@ -419,19 +459,21 @@ def import_boundaries(
         report.notes.append("已由 GCJ-02 换算为 CGCS2000 / converted from GCJ-02 to CGCS2000")
 
     shapes: dict[int, MultiPolygon] = {}
+    geometry_field = str(frame.geometry.name)
     for i, geom in enumerate(converted):
         ref = refs[i]
         if geom is None:
-            report.unmatched.append((ref, "无几何 / no geometry"))
+            report.skip(ref, geometry_field, "无几何 / no geometry")
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon", "GeometryCollection"):
-            report.unmatched.append((ref, f"不是面要素 ({geom.geom_type}) / not a polygon"))
+            report.skip(ref, geometry_field, f"不是面要素 ({geom.geom_type}) / not a polygon")
             continue
         fixed, defect = repair(geom)
         if defect is not None:
             report.repaired.append((ref, defect))
         if fixed is None:
-            report.unmatched.append((ref, f"修复后没有面 ({defect}) / nothing left after repair"))
+            why = f"修复后没有面 ({defect}) / nothing left after repair"
+            report.skip(ref, geometry_field, why)
             continue
         shapes[i] = fixed
     if not shapes and len(frame):
@@ -449,11 +491,11 @@ def import_boundaries(
         how: dict[str, str] = {}
         for i in sorted(shapes):
             ref = refs[i]
-            code, matched = _match(
+            code, matched, at_fault = _match(
                 ref, parent_values[i], spatial_parents.get(i, ""), units, unit_level
             )
             if code is None:
-                report.unmatched.append((ref, matched))
+                report.skip(ref, fields.get(at_fault) or at_fault, matched)
                 continue
             (report.matched_by_code if matched == "code" else report.matched_by_name).append(
                 (ref, code)
@@ -461,6 +503,8 @@ def import_boundaries(
             assigned[code].append(i)
             how.setdefault(code, matched)
         report.unmatched.sort(key=lambda item: item[0].number)
+        if report.unmatched and not skip_unmatched:
+            raise _refusal(report)
         _write(session, assigned, shapes, units, how, report=report, actor=actor)
         touched_parents = {units.by_code[c].parent_code for c in assigned}
         report.units_without_boundary = sorted(
@@ -471,6 +515,23 @@ def import_boundaries(
         if dry_run:
             session.rollback()
     return report
+
+
+def _refusal(report: BoundaryReport) -> BoundaryFeaturesError:
+    """The error that refuses the whole file, listing every feature that cannot be imported."""
+    problems = report.problems()
+    lines = [
+        f"{report.file}: {report.features} 个要素中有 {len(problems)} 个不能导入, 整个文件未导入, "
+        f"没有写入任何边界 / {len(problems)} of {report.features} features cannot be imported; "
+        "nothing was written:"
+    ]
+    lines += [f"  {ref}, 字段 {field_name}: {why}" for ref, field_name, why in problems]
+    lines.append(
+        "改正这些要素后重新导入; 如果文件里本来就有不属于本库的要素 (如邻县、邻乡的单位), "
+        "加 --skip-unmatched 只写入能匹配的要素 / fix them, or add --skip-unmatched to write "
+        "the matched features and skip these"
+    )
+    return BoundaryFeaturesError("\n".join(lines), problems=problems)
 
 
 def _spatial_parents(shapes: dict[int, MultiPolygon], units: _Units) -> dict[int, str]:
@@ -509,14 +570,22 @@ def _write(
         if fixed is not None:
             merged[code] = fixed
             report.merged.append((code, len(indices)))
-    areas = _areas_km2(merged)
+    changed: dict[str, MultiPolygon] = {}
     for code in sorted(merged):
+        if same_boundary(units.by_code[code].geom, merged[code]):
+            report.unchanged.append(code)
+        else:
+            changed[code] = merged[code]
+    if not changed:
+        return
+    areas = _areas_km2(changed)
+    for code in sorted(changed):
         unit = units.by_code[code]
         had = unit.geom is not None
-        unit.geom = merged[code]
+        unit.geom = changed[code]
         unit.version += 1
         session.add(unit)
-        minx, miny, maxx, maxy = merged[code].bounds
+        minx, miny, maxx, maxy = changed[code].bounds
         audit.record(
             session,
             actor=actor,
@@ -534,6 +603,18 @@ def _write(
         )
         report.written += 1
     session.flush()
+
+
+def same_boundary(stored: BaseGeometry | None, new: BaseGeometry) -> bool:
+    """Whether ``new`` is the boundary already stored: the same polygons, vertex for vertex
+    within :data:`SAME_BOUNDARY_TOLERANCE`, whatever the ring start, direction or part order."""
+    if stored is None or stored.is_empty:
+        return False
+    return bool(
+        shapely.equals_exact(
+            shapely.normalize(stored), shapely.normalize(new), tolerance=SAME_BOUNDARY_TOLERANCE
+        )
+    )
 
 
 def _areas_km2(shapes: dict[str, MultiPolygon]) -> dict[str, float]:

@@ -1,22 +1,25 @@
 """Boundary import: matching by code and by name, CRS rules, GCJ-02, swapped axes, repair,
-encodings, all-or-nothing writes, the change log, the CLI."""
+encodings, all-or-nothing writes (unless --skip-unmatched), re-imports that change nothing, the
+change log, the CLI."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, Polygon, box, mapping
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from gis.boundaries import import_boundaries, name_key
+from gis.boundaries import BoundaryFeaturesError, import_boundaries, name_key
 from gis.crs import gcj02_from_wgs84
 from rural.enums import ChangeAction, UnitLevel
 from rural.errors import CoordinateError, CrsError
@@ -147,21 +150,33 @@ def test_name_match_by_parent_field_and_ambiguity(tmp_path: Path, engine: Engine
     report = import_boundaries(engine, with_town, level="village", actor="a", dry_run=True)
     assert len(report.matched_by_name) == len(corpus.villages())
     assert report.unmatched == []
-    # A parent that does not exist is reported, not widened to the whole database.
+    # A parent that does not exist is reported, not widened to the whole database; a dry run
+    # refuses the file just as the real run would.
     wrong_town = corpus.write_geojson(
         tmp_path / "w.geojson",
         corpus.villages()[:1],
         properties=lambda p: {"name": p.name, "乡镇": "不存在乡"},
     )
-    report = import_boundaries(engine, wrong_town, level="village", actor="a", dry_run=True)
+    with pytest.raises(BoundaryFeaturesError) as caught:
+        import_boundaries(engine, wrong_town, level="village", actor="a", dry_run=True)
+    assert [(ref.number, field, why) for ref, field, why in caught.value.problems] == [
+        (1, "乡镇", "没有名为 不存在乡 的上级单位 / no parent of that name")
+    ]
+    report = import_boundaries(
+        engine, wrong_town, level="village", actor="a", dry_run=True, skip_unmatched=True
+    )
     assert [why for _, why in report.unmatched] == [
         "没有名为 不存在乡 的上级单位 / no parent of that name"
     ]
-    # Without parent field and without town boundaries, the two 王家村 are ambiguous.
+    # Without parent field and without town boundaries, the two 王家村 are ambiguous: the
+    # file is refused, or with --skip-unmatched the other six are written.
     bare = corpus.write_geojson(
         tmp_path / "b.geojson", corpus.villages(), properties=lambda p: {"name": p.name}
     )
-    report = import_boundaries(engine, bare, level="village", actor="a")
+    with pytest.raises(BoundaryFeaturesError, match="ambiguous"):
+        import_boundaries(engine, bare, level="village", actor="a")
+    assert log_count(engine) == 0
+    report = import_boundaries(engine, bare, level="village", actor="a", skip_unmatched=True)
     ambiguous = [ref for ref, why in report.unmatched if "ambiguous" in why]
     assert [ref.name for ref in ambiguous] == ["王家村", "王家村"]
     assert len(report.matched_by_name) == len(corpus.villages()) - 2
@@ -169,7 +184,7 @@ def test_name_match_by_parent_field_and_ambiguity(tmp_path: Path, engine: Engine
     assert all(stored(engine)[code].geom is None for code in wang)
 
 
-def test_unmatched_and_closed_units_are_reported_not_written(
+def test_unmatched_and_closed_units_refuse_the_file_unless_skipped(
     tmp_path: Path, engine: Engine
 ) -> None:
     add_units(engine)
@@ -185,7 +200,23 @@ def test_unmatched_and_closed_units_are_reported_not_written(
         "331128103201", "不存在村", "331128103000", box(119.9, 28.5, 119.91, 28.51)
     )
     path = corpus.write_shapefile(tmp_path / "v" / "村.shp", corpus.frame([*villages, stranger]))
-    report = import_boundaries(engine, path, level="village", actor="a")
+    with pytest.raises(BoundaryFeaturesError) as caught:
+        import_boundaries(engine, path, level="village", actor="a")
+    # Feature 2 names a closed unit by its code; feature 9 (8 villages + 1) has a code and a
+    # name that match nothing. Nothing at all is written.
+    assert [(ref.number, ref.code, field) for ref, field, _ in caught.value.problems] == [
+        (2, closed.code, "code"),
+        (len(villages) + 1, stranger.code, "name"),
+    ]
+    message = str(caught.value)
+    assert "村.shp" in message
+    assert f"第 2 个要素 代码 {closed.code} 名称 {closed.name}, 字段 code" in message
+    assert "第 9 个要素 代码 331128103201 名称 不存在村, 字段 name" in message
+    assert "--skip-unmatched" in message
+    assert all(u.geom is None for u in stored(engine).values())
+    assert log_count(engine) == 0
+
+    report = import_boundaries(engine, path, level="village", actor="a", skip_unmatched=True)
     reasons = {ref.number: why for ref, why in report.unmatched}
     assert set(reasons) == {2, len(villages) + 1}
     assert "closed" in reasons[2]
@@ -280,6 +311,7 @@ def test_gauss_kruger_file_is_accepted(tmp_path: Path, engine: Engine) -> None:
         engine, corpus.gauss_kruger_shapefile(tmp_path), level="village", actor="a"
     )
     assert report.written == len(corpus.villages())
+    assert report.unchanged == []
     assert "4549" in report.file_crs
     units = stored(engine)
     for village in corpus.villages():
@@ -363,14 +395,154 @@ def test_features_of_one_unit_are_merged(tmp_path: Path, engine: Engine) -> None
     assert_same_square(stored(engine)[village.code].geom, village.geom, 1e-9)
 
 
+def write_features(path: Path, features: list[tuple[dict[str, Any], Any]]) -> Path:
+    """A CGCS2000 FeatureCollection written by hand: (properties, GeoJSON geometry or None)."""
+    document = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}},
+        "features": [
+            {"type": "Feature", "properties": props, "geometry": geometry}
+            for props, geometry in features
+        ],
+    }
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def point_and_null_file(folder: Path) -> Path:
+    """Three villages: a good square, a Point (inside the second village), a null geometry."""
+    first, second, third = corpus.villages()[:3]
+    return write_features(
+        folder / "三村.geojson",
+        [
+            ({"code": first.code, "name": first.name}, mapping(first.geom)),
+            (
+                {"code": second.code, "name": second.name},
+                {"type": "Point", "coordinates": [119.83, 28.41]},
+            ),
+            ({"code": third.code, "name": third.name}, None),
+        ],
+    )
+
+
+def test_unusable_features_refuse_the_whole_file_unless_skipped(
+    tmp_path: Path, engine: Engine
+) -> None:
+    add_units(engine)
+    first, second, third = corpus.villages()[:3]
+    path = point_and_null_file(tmp_path)
+    with pytest.raises(BoundaryFeaturesError) as caught:
+        import_boundaries(engine, path, level="village", actor="a")
+    assert [(ref.number, ref.code, field) for ref, field, _ in caught.value.problems] == [
+        (2, second.code, "geometry"),
+        (3, third.code, "geometry"),
+    ]
+    message = str(caught.value)
+    assert message.startswith("三村.geojson: 3 个要素中有 2 个不能导入")
+    assert (
+        f"第 2 个要素 代码 {second.code} 名称 {second.name}, 字段 geometry: "
+        "不是面要素 (Point) / not a polygon"
+    ) in message
+    assert f"第 3 个要素 代码 {third.code} 名称 {third.name}, 字段 geometry: 无几何" in message
+    assert all(u.geom is None for u in stored(engine).values())
+    assert log_count(engine) == 0
+    # Asked for explicitly: the good square is written, the other two are listed.
+    report = import_boundaries(engine, path, level="village", actor="a", skip_unmatched=True)
+    assert report.written == 1
+    assert [ref.number for ref, _ in report.unmatched] == [2, 3]
+    units = stored(engine)
+    assert_same_square(units[first.code].geom, first.geom, 1e-9)
+    assert units[second.code].geom is None
+    assert units[third.code].geom is None
+    assert log_count(engine) == 1
+
+
+def _gcj02_geojson(folder: Path) -> Path:
+    villages = corpus.villages()
+    offset = [corpus.shift(v.geom, gcj02_from_wgs84) for v in villages]
+    return corpus.write_geojson(folder / "gcj.geojson", villages, geoms=offset)
+
+
+def _bowtie_shapefile(folder: Path) -> Path:
+    villages = corpus.villages()
+    shapes = [v.geom for v in villages]
+    shapes[2] = corpus.bowtie(villages[2])
+    return corpus.write_shapefile(folder / "b" / "村.shp", corpus.frame(villages, geoms=shapes))
+
+
+@pytest.mark.parametrize(
+    ("build", "crs"),
+    [
+        (corpus.gbk_with_cpg, None),
+        (corpus.gauss_kruger_shapefile, None),  # reprojected on every import
+        (_gcj02_geojson, "gcj02"),  # the offset undone (iteratively) on every import
+        (_bowtie_shapefile, None),  # a self-intersecting polygon repaired on every import
+    ],
+    ids=["shapefile", "gauss-kruger", "gcj02", "repaired"],
+)
+def test_reimporting_the_same_file_changes_nothing(
+    tmp_path: Path, engine: Engine, build: Callable[[Path], Path], crs: str | None
+) -> None:
+    add_units(engine)
+    path = build(tmp_path)
+    codes = sorted(v.code for v in corpus.villages())
+    first = import_boundaries(engine, path, level="village", actor="a", crs=crs)
+    assert (first.written, first.unchanged) == (8, [])
+    before = stored(engine)
+    # each village written once: version 1 → 2; the county and towns untouched
+    assert {c: u.version for c, u in before.items() if c in codes} == dict.fromkeys(codes, 2)
+    assert log_count(engine) == 8
+
+    second = import_boundaries(engine, path, level="village", actor="a", crs=crs)
+    assert second.written == 0
+    assert sorted(second.unchanged) == codes
+    assert log_count(engine) == 8
+    after = stored(engine)
+    assert {c: u.version for c, u in after.items()} == {c: u.version for c, u in before.items()}
+    lines = second.lines()
+    assert "  写入 written: 0" in lines
+    assert "  边界未变 unchanged: 8" in lines
+
+
+def test_only_changed_boundaries_are_written(tmp_path: Path, engine: Engine) -> None:
+    add_units(engine)
+    villages = corpus.villages()
+    import_boundaries(
+        engine, corpus.write_geojson(tmp_path / "a.geojson", villages), level="village", actor="a"
+    )
+    shapes: list[Any] = [v.geom for v in villages]
+    # village 1: the same square, its ring starting at another corner and running clockwise
+    x0, y0, x1, y1 = villages[0].geom.bounds
+    shapes[0] = Polygon([(x1, y1), (x1, y0), (x0, y0), (x0, y1), (x1, y1)])
+    # village 2: moved 1e-6° east (about 0.1 m): a real edit
+    shapes[1] = shapely.affinity.translate(villages[1].geom, xoff=1e-6)
+    # village 3: moved 1e-12° (floating-point noise, far below any file's precision)
+    shapes[2] = shapely.affinity.translate(villages[2].geom, xoff=1e-12)
+    path = corpus.write_geojson(tmp_path / "b.geojson", villages, geoms=shapes)
+    report = import_boundaries(engine, path, level="village", actor="a")
+    assert report.written == 1
+    assert sorted(report.unchanged) == sorted(v.code for v in villages if v != villages[1])
+    assert log_count(engine) == 8 + 1
+    units = stored(engine)
+    assert units[villages[1].code].version == 3
+    assert {units[v.code].version for v in villages if v != villages[1]} == {2}
+    moved = units[villages[1].code].geom
+    assert moved is not None
+    x0, y0, x1, y1 = villages[1].geom.bounds
+    assert moved.bounds == pytest.approx((x0 + 1e-6, y0, x1 + 1e-6, y1), abs=1e-12)
+
+
 def test_boundaries_on_postgis_and_sqlite(tmp_path: Path, any_engine: Engine) -> None:
     add_units(any_engine)
-    import_boundaries(
-        any_engine, corpus.gbk_language_byte_only(tmp_path), level="village", actor="a"
-    )
+    path = corpus.gbk_language_byte_only(tmp_path)
+    import_boundaries(any_engine, path, level="village", actor="a")
     units = stored(any_engine)
     for village in corpus.villages():
         assert_same_square(units[village.code].geom, village.geom, 1e-9)
+    # What the database gives back compares equal to the file read again: nothing rewritten.
+    again = import_boundaries(any_engine, path, level="village", actor="a")
+    assert (again.written, len(again.unchanged)) == (0, len(corpus.villages()))
+    assert log_count(any_engine) == len(corpus.villages())
     if any_engine.dialect.name == "postgresql":
         with any_engine.connect() as conn:
             srids = conn.execute(
@@ -413,5 +585,30 @@ def test_cli(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -
         with Session(engine) as session:
             actors = set(session.exec(select(ChangeLog.actor)))
         assert actors == {"测绘员"}
+        again = runner.invoke(
+            app, ["import", "boundaries", str(no_crs), "--level", "village", "--crs", "EPSG:4490"]
+        )
+        assert again.exit_code == 0, again.output
+        assert "写入 written: 0" in again.output
+        assert f"边界未变 unchanged: {len(corpus.villages())}" in again.output
+        assert log_count(engine) == len(corpus.villages())
+
+        bad = point_and_null_file(tmp_path)
+        refused = runner.invoke(app, ["import", "boundaries", str(bad), "--level", "village"])
+        assert refused.exit_code == 2
+        assert "3 个要素中有 2 个不能导入" in refused.output
+        assert "第 2 个要素" in refused.output
+        assert "第 3 个要素" in refused.output
+        assert "Traceback" not in refused.output
+        assert log_count(engine) == len(corpus.villages())
+        skipped = runner.invoke(
+            app, ["import", "boundaries", str(bad), "--level", "village", "--skip-unmatched"]
+        )
+        assert skipped.exit_code == 0, skipped.output
+        assert "未匹配 unmatched: 2" in skipped.output
+        # the first square is the one already stored: nothing to write
+        assert "写入 written: 0" in skipped.output
+        helped = runner.invoke(app, ["import", "boundaries", "--help"])
+        assert "--skip-unmatched" in helped.output
     finally:
         engine.dispose()

@@ -647,6 +647,140 @@ def test_restore_is_all_or_nothing(
     assert sum(table_counts(engine).values()) == 0
 
 
+def tamper(path: Path, layer: str, column: str, row: int, value: Any) -> None:
+    """Overwrite one cell (``row`` 1-based, as the message counts) of a layer, by hand."""
+    spatial = dict(pyogrio.list_layers(path))[layer] is not None
+    frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=spatial)
+    frame[column] = frame[column].astype(object)
+    frame.loc[frame.index[row - 1], column] = value
+    pyogrio.write_dataframe(frame, path, layer=layer)
+
+
+PERSONAL = (NAME, ID_NUMBER, PHONE, "13911112222")
+
+
+@pytest.mark.parametrize(
+    ("layer", "column", "row", "value", "expected"),
+    [
+        # a status that is no label of FacilityStatus
+        ("垃圾收集点", "状态", 1, "坏了", "应为 运行、故障、停运、在建、报废 之一"),
+        # a date typed the way Excel shows it
+        ("农村公厕", "启用日期", 1, "2019/07/01", "YYYY-MM-DD"),
+        ("问题", "发现时间", 1, "昨天", "ISO 8601"),
+        ("变更记录", "原值", 1, "{householder: 张三", "JSON"),
+        ("农户", "常住户", 3, "也许", "是/否"),
+        ("户厕", "补助金额(元)", 2, "一千二", "数字"),
+    ],
+    ids=["enum", "date", "datetime", "json", "bool", "float"],
+)
+def test_restore_refuses_a_bad_value_naming_layer_row_and_field(
+    tmp_path: Path,
+    full_export: ExportReport,
+    engine: Engine,
+    layer: str,
+    column: str,
+    row: int,
+    value: str,
+    expected: str,
+) -> None:
+    path = copy_of(full_export, tmp_path)
+    tamper(path, layer, column, row, value)
+    with pytest.raises(RestoreError) as caught:
+        restore_gpkg(engine, path)
+    message = str(caught.value)
+    assert f"图层「{layer}」" in message
+    assert f"第 {row} 行 字段「{column}」" in message
+    assert expected in message
+    assert "未写入任何数据" in message
+    assert value not in message  # the cell itself is never repeated
+    assert (caught.value.layer, caught.value.row, caught.value.field) == (layer, row, column)
+    assert sum(table_counts(engine).values()) == 0
+
+
+def test_restore_lists_every_bad_value_of_a_layer(
+    tmp_path: Path, full_export: ExportReport, engine: Engine
+) -> None:
+    path = copy_of(full_export, tmp_path)
+    frame = pyogrio.read_dataframe(path, layer="农户")
+    frame["人口数"] = "很多"  # 12 households: 12 cells that are no integer
+    pyogrio.write_dataframe(frame, path, layer="农户")
+    with pytest.raises(RestoreError) as caught:
+        restore_gpkg(engine, path)
+    message = str(caught.value)
+    assert "有 12 个值无法恢复" in message
+    assert "第 1 行 字段「人口数」: 应为整数" in message
+    assert "第 12 行 字段「人口数」: 应为整数" in message
+    assert sum(table_counts(engine).values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "row", "value", "field", "reason"),
+    [
+        # household 1 (张三丰, with ID and phone) in a village that does not exist
+        ("村代码", 1, "330102109999", "村代码", "引用的「行政区划」中没有这一条"),
+        # household 2 given household 1's code
+        ("户编码", 2, "3301021012010000", "户编码", "与前面的行重复"),
+    ],
+    ids=["unknown-village", "duplicate-code"],
+)
+def test_restore_refuses_a_row_the_database_refuses(
+    tmp_path: Path,
+    full_export: ExportReport,
+    any_engine: Engine,
+    column: str,
+    row: int,
+    value: str,
+    field: str,
+    reason: str,
+) -> None:
+    """The driver's error repeats every parameter of the insert (names, ID and phone numbers):
+    the message names layer, row, field and constraint instead."""
+    path = copy_of(full_export, tmp_path)
+    households = pyogrio.read_dataframe(path, layer="农户", read_geometry=False)
+    assert households["户编码"].iloc[0] == "3301021012010000"  # household i=0 of build_county
+    assert households["户主姓名"].iloc[0] == NAME
+    tamper(path, "农户", column, row, value)
+    with pytest.raises(RestoreError) as caught:
+        restore_gpkg(any_engine, path)
+    message = str(caught.value)
+    assert f"图层「农户」第 {row} 行 字段「{field}」: {reason}" in message
+    assert "未写入任何数据" in message
+    for secret in PERSONAL:
+        assert secret not in message
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+    assert (caught.value.layer, caught.value.row, caught.value.field) == ("农户", row, field)
+    assert sum(table_counts(any_engine).values()) == 0
+
+
+def test_restore_command_reports_a_tampered_export_without_a_traceback(
+    tmp_path: Path, full_export: ExportReport, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rural.cli import app
+    from rural.settings import get_settings
+
+    path = copy_of(full_export, tmp_path)
+    tamper(path, "农户", "村代码", 1, "330102109999")
+    target = make_engine(sqlite_url)
+    try:
+        migrate.upgrade(target)
+        monkeypatch.setenv("RURAL_DATABASE_URL", sqlite_url)
+        get_settings.cache_clear()
+        result = CliRunner().invoke(app, ["import", "gpkg", str(path)])
+        assert result.exit_code == 2
+        assert "图层「农户」第 1 行" in result.output
+        assert "Traceback" not in result.output
+        assert "IntegrityError" not in result.output
+        for secret in PERSONAL:
+            assert secret not in result.output
+        assert sum(table_counts(target).values()) == 0
+    finally:
+        target.dispose()
+        get_settings.cache_clear()
+
+
 def test_not_an_export(tmp_path: Path, engine: Engine) -> None:
     path = tmp_path / "other.gpkg"
     frame = pd.DataFrame({"a": [1]})

@@ -43,11 +43,22 @@ def import_boundaries_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="check and report, write nothing")
     ] = False,
+    skip_unmatched: Annotated[
+        bool,
+        typer.Option(
+            "--skip-unmatched",
+            help="write the features that match a unit and skip (and list) those that match "
+            "none or have no usable polygon, e.g. neighbouring units in the same file",
+        ),
+    ] = False,
 ) -> None:
     """Import town or village boundaries 边界 onto existing units (stored in CGCS2000).
 
-    Features match units by code, else by name within the parent; unmatched ones are reported.
-    A file with no CRS is refused unless --crs declares one; GCJ-02 is converted.
+    Features match units by code, else by name within the parent. All or nothing: if any
+    feature matches no unit or has no usable polygon, nothing is written and every such
+    feature is listed (exit code 2), unless --skip-unmatched. A boundary equal to the stored
+    one is counted as unchanged and not written again. A file with no CRS is refused unless
+    --crs declares one; GCJ-02 is converted.
     """
     from gis.boundaries import import_boundaries
 
@@ -65,6 +76,7 @@ def import_boundaries_command(
             name_field=name_field,
             parent_field=parent_field,
             dry_run=dry_run,
+            skip_unmatched=skip_unmatched,
         )
     except RuralError as exc:
         err.print(f"[red]错误:[/red] {exc}", markup=True, highlight=False)
