@@ -29,7 +29,7 @@ from rural.commands.maps import map_command
 from rural.commands.users import security_app, user_app
 from rural.db import engine_from_settings
 from rural.errors import RuralError
-from rural.settings import Settings, get_settings
+from rural.settings import PLACEHOLDER_SECRET, Settings, get_settings
 
 app = typer.Typer(
     help="rural: 农村人居环境与文明村镇评选系统 (rural living environment and civilized villages).",
@@ -53,6 +53,7 @@ app.command("map")(map_command)
 
 console = Console()
 err_console = Console(stderr=True)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class State:
@@ -142,6 +143,13 @@ def serve(
     from api.app import create_app
 
     settings = _settings()
+    if host not in LOOPBACK and settings.secret_key.get_secret_value() == PLACEHOLDER_SECRET:
+        err_console.print(
+            f"[red]错误:[/red] 在 {host} 上对外服务前须设置 RURAL_SECRET_KEY (至少 32 个随机字符)"
+            " 和 RURAL_ENVIRONMENT=production; 开发用的默认密钥只允许 127.0.0.1"
+            " (refusing to serve beyond loopback with the development secret)"
+        )
+        raise typer.Exit(code=2)
     migrate.upgrade(engine_from_settings(settings))
     application = create_app(settings)
     console.print(f"rural 已启动: 打开 [bold]http://{host}:{port}/[/bold]  (Ctrl+C 停止)")

@@ -55,3 +55,18 @@ def test_the_named_proxy_is_believed_and_no_one_else(world: World, tmp_path: Pat
     assert _failed_login_address(world, tmp_path, "127.0.0.1") == CLIENT
     # The request comes from 127.0.0.1, which is not the named proxy: its header is ignored.
     assert _failed_login_address(world, tmp_path, "10.1.2.3") == "127.0.0.1"
+
+
+def test_the_development_secret_serves_loopback_only(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond 127.0.0.1 the server needs a real RURAL_SECRET_KEY: it refuses before starting."""
+    from typer.testing import CliRunner
+
+    from rural.cli import app
+
+    monkeypatch.setenv("RURAL_DATABASE_URL", world.settings.database_url)
+    monkeypatch.delenv("RURAL_SECRET_KEY", raising=False)
+    refused = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "9"])  # noqa: S104
+    assert refused.exit_code == 2
+    assert "RURAL_SECRET_KEY" in refused.output
