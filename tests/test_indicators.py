@@ -331,12 +331,13 @@ def test_effluent_compliance_judges_each_sample_by_its_class(db: Engine) -> None
     world.sample(f["F2"], date(2026, 9, 10), tp=2.5)  # TP > 2: fails
     world.sample(f["F3"], date(2026, 8, 1), cod=300.0)  # piped, no class: not judged
     world.sample(f["F7"], date(2026, 8, 1), cod=80.0)  # class 2 on file: ok
+    world.sample(f["F1"], date(2026, 8, 2))  # nothing measured: not judged
     world.sample(f["F1"], date(2026, 6, 30), cod=200.0)  # before Q3
     world.sample(f["F1"], date(2026, 10, 1), cod=200.0)  # after Q3
     table = compute(db, unit_code=V1, period="2026Q3", indicators=["effluent_compliance_rate"])
-    # judged: 6 (the piped sample is not); compliant: the 7-15, 7-20 and F7 samples = 3
+    # judged: 6 (not the piped one, not the empty one); compliant: 7-15, 7-20 and F7 = 3
     assert pair(table, V1, "effluent_compliance_rate") == (3, 6)
-    assert "1个水样无执行标准等级" in table.value(V1, "effluent_compliance_rate").note
+    assert "2个水样无法判定" in table.value(V1, "effluent_compliance_rate").note
 
 
 # ---- courtyards ---------------------------------------------------------------------------------

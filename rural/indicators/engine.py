@@ -127,6 +127,8 @@ def compute(
         num, den = definition.resolve(rules.options)
         needed.update(num)
         needed.update(den)
+    if "samples_judged" in needed:
+        needed.add("samples_unjudged")  # for the note on samples that cannot be judged
     context = _Context(
         scope=scope,
         rules=rules,
@@ -201,7 +203,6 @@ class _Context:
     class_rule: DischargeClassRule | None
     titles: pd.DataFrame | None
     missing: frozenset[str] = frozenset()
-    unjudged_samples: int = 0
 
 
 def _gather(
@@ -511,7 +512,6 @@ def _samples(conn: Connection, ctx: _Context) -> pd.DataFrame:
         frame[column] = frame[column].map(_text)
     verdict = judge_frame(frame, limits=ctx.limits, rule=ctx.class_rule)
     judged = verdict.notna()
-    ctx.unjudged_samples += int((~judged).sum())
     result = pd.DataFrame(
         {
             "samples_judged": judged.astype(float).to_numpy(),
@@ -708,8 +708,11 @@ def _ratios(
             note.append("无数据来源(文明村称号)")
         if key in ("sanitary_toilet_rate", "harmless_toilet_rate"):
             note.append(f"分母: {_POP_LABEL[rules.options['toilet_denominator']]}")
-        if key == "effluent_compliance_rate" and ctx.unjudged_samples:
-            note.append(f"{ctx.unjudged_samples}个水样无执行标准等级,未计入")
+        if key == "effluent_compliance_rate" and "samples_unjudged" in measures:
+            # the rural villages' samples in these rows (not the whole scope's)
+            unjudged = int(measures["samples_unjudged"].sum())
+            if unjudged:
+                note.append(f"{unjudged}个水样无法判定(无执行标准等级或未测限值项目),未计入")
         blocks[(key, "numerator")] = num
         blocks[(key, "denominator")] = den
         blocks[(key, "value")] = value
