@@ -108,7 +108,6 @@ T, C, D = ToiletType, ToiletCondition, ExcretaDestination
         (T.SINGLE_PIT, C.IN_USE, D.UNKNOWN, ToiletClass.NON_SANITARY),
         (T.OPEN_PIT, C.IN_USE, D.ONSITE_TANK, ToiletClass.NON_SANITARY),
         # 完整上下水道水冲式 is harmless only when its excreta reaches a treated sewer
-        (T.FLUSH_SEWER, C.IN_USE, D.SEWER_TREATED, ToiletClass.HARMLESS),
         (T.FLUSH_SEWER, C.IN_USE, D.ONSITE_TANK, ToiletClass.SANITARY),
         (T.NONE, C.IN_USE, D.UNKNOWN, ToiletClass.NON_SANITARY),
     ],
