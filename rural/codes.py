@@ -8,11 +8,13 @@ their village's code plus a 3-digit sequence (15 digits).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from rural.enums import UnitLevel
 from rural.errors import InvalidCodeError
 
-_CODE_RE = re.compile(r"^\d{12}(\d{3})?$")
+# ASCII digits only: ``\d`` would also take full-width (３) and other Unicode digits.
+_CODE_RE = re.compile(r"[0-9]{12}(?:[0-9]{3})?")
 
 # Significant prefix length of each level.
 PREFIX_LENGTH: dict[UnitLevel, int] = {
@@ -25,10 +27,18 @@ PREFIX_LENGTH: dict[UnitLevel, int] = {
 }
 
 
+def normalize(text: str) -> str:
+    """A code as typed, with full-width digits (３３１１…, from a Chinese input method) folded to
+    ASCII (NFKC) and surrounding spaces removed. Reading a file calls it; ``validate`` does not."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
 def validate(code: str) -> str:
     """Return ``code`` if it is a well-formed division code, else raise ``InvalidCodeError``."""
-    if not isinstance(code, str) or not _CODE_RE.match(code):
+    if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
         msg = f"division code must be 12 digits (15 for a natural village), got {code!r}"
+        if isinstance(code, str) and not code.isascii():
+            msg += "; only ASCII digits 0-9 are accepted (not full-width or other digits)"
         raise InvalidCodeError(msg, field="code", value=code)
     level = _level_unchecked(code)
     # Every part down to the code's own level must be non-zero (no gaps in the hierarchy).

@@ -9,12 +9,18 @@ with a change-log row for every add, rename, reclassification, closure and succe
 Which units a list covers: every unit beneath the list's top-level rows (the highest level in
 the file). A unit there that the list no longer names is closed; natural villages (which have no
 statistical code) are left alone.
+
+A list is refused (nothing written) when it would reopen a revoked unit, leave a current unit
+under a parent it closes (or that is already closed), or add a town or village whose parent is
+neither in the list nor in the database; only county-level and higher units may lack a parent.
+Codes typed with full-width digits (３３…) are read as ASCII.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +37,8 @@ from rural.errors import ImportRowError, InvalidCodeError
 from rural.models import Unit, UnitSuccessor
 
 LEVEL_ORDER = list(codes.PREFIX_LENGTH)
+# Levels whose top-level rows may lack a parent (the city or province is often not loaded).
+PARENTLESS_LEVELS = (UnitLevel.PROVINCE, UnitLevel.CITY, UnitLevel.COUNTY)
 
 # Header names a division list may use for each column (compared case-insensitively).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -74,19 +82,13 @@ class DivisionReport:
     renamed: list[tuple[str, str, str]] = field(default_factory=list)  # code, old, new
     reclassified: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
-    reopened: list[str] = field(default_factory=list)
     successors: list[tuple[str, str]] = field(default_factory=list)
     unchanged: int = 0
 
     @property
     def changed(self) -> bool:
         return bool(
-            self.added
-            or self.renamed
-            or self.reclassified
-            or self.closed
-            or self.reopened
-            or self.successors
+            self.added or self.renamed or self.reclassified or self.closed or self.successors
         )
 
     def summary(self) -> dict[str, Any]:
@@ -98,7 +100,6 @@ class DivisionReport:
             "renamed": len(self.renamed),
             "reclassified": len(self.reclassified),
             "closed": len(self.closed),
-            "reopened": len(self.reopened),
             "successors": len(self.successors),
             "unchanged": self.unchanged,
         }
@@ -111,7 +112,6 @@ class DivisionReport:
             f"  更名 renamed: {len(self.renamed)}",
             f"  城乡分类变更 urban-rural code changed: {len(self.reclassified)}",
             f"  撤销 closed: {len(self.closed)}",
-            f"  恢复 reopened: {len(self.reopened)}",
             f"  继承关系 successor links: {len(self.successors)}",
             f"  未变 unchanged: {self.unchanged}",
         ]
@@ -130,6 +130,9 @@ def read_division_file(
     """The rows of a CSV or Excel division list, validated, and the CSV's encoding."""
     source = Path(path)
     suffix = source.suffix.lower()
+    if not source.is_file():
+        msg = f"{source}: 文件不存在 / no such file"
+        raise ImportRowError(msg, file=source.name, field="file", value=str(source))
     encoding: str | None = None
     if suffix == ".csv":
         text, encoding = _decode_csv(source)
@@ -157,8 +160,16 @@ def _decode_csv(path: Path) -> tuple[str, str]:
 
 def _excel_rows(path: Path, *, sheet: str | None) -> Iterable[tuple[int, Sequence[Any]]]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        # An .xlsx is a zip archive: this one is empty, text (a CSV) renamed, or damaged.
+        size = path.stat().st_size
+        what = "空文件" if size == 0 else "不是有效的 Excel 文件(可能是改了扩展名的 CSV)"
+        msg = f"{path.name}: {what}, 请另存为 .xlsx 或 .csv / not a readable Excel workbook"
+        raise ImportRowError(msg, file=path.name, field="file", value=size) from exc
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             msg = f"{path.name}: 没有工作表 {sheet!r} (有: {', '.join(workbook.sheetnames)})"
@@ -178,6 +189,11 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip().lstrip("'").strip()
+
+
+def _code_text(text: str) -> str:
+    """A code cell with full-width digits folded to ASCII (and a leading "'" dropped)."""
+    return codes.normalize(text).lstrip("'").strip()
 
 
 def _find_header(file: str, rows: list[tuple[int, Sequence[Any]]]) -> tuple[int, dict[str, int]]:
@@ -219,7 +235,7 @@ def _row_error(file: str, row: int, column: str, value: object, problem: str) ->
 
 
 def _parse_row(file: str, row: int, cells: dict[str, str], seen: dict[str, int]) -> DivisionRow:
-    code = cells["code"]
+    code = _code_text(cells["code"])
     if len(code) != 12:
         raise _row_error(
             file, row, "code", code, "统计用区划代码应为 12 位数字 / must be 12 digits"
@@ -234,7 +250,7 @@ def _parse_row(file: str, row: int, cells: dict[str, str], seen: dict[str, int])
     name = cells["name"]
     if not name:
         raise _row_error(file, row, "name", name, "名称为空 / name is empty")
-    urban_rural = cells.get("urban_rural_code") or None
+    urban_rural = _code_text(cells.get("urban_rural_code", "")) or None
     if urban_rural is not None:
         try:
             UrbanRuralCode(urban_rural)
@@ -243,7 +259,7 @@ def _parse_row(file: str, row: int, cells: dict[str, str], seen: dict[str, int])
             raise _row_error(
                 file, row, "urban_rural_code", urban_rural, f"城乡分类代码应为 {valid} 之一"
             ) from exc
-    successor = cells.get("successor") or None
+    successor = _code_text(cells.get("successor", "")) or None
     if successor is not None:
         if len(successor) != 12:
             raise _row_error(file, row, "successor", successor, "继承单位代码应为 12 位数字")
@@ -300,15 +316,23 @@ def _load_scope(session: Session, rows: list[DivisionRow]) -> dict[str, Unit]:
     """Every unit in the database the list speaks for, plus the units it names, by code."""
     prefixes = {codes.prefix_of(r.code) for r in _roots(rows)}
     conditions = [col(Unit.code).startswith(p) for p in sorted(prefixes)]
-    units = session.exec(select(Unit).where(or_(*conditions))).all()
-    return {u.code: u for u in units}
+    scope = {u.code: u for u in session.exec(select(Unit).where(or_(*conditions)))}
+    # A row outside every top-level row's prefix (another county's village) is named too.
+    named = sorted(r.code for r in rows if r.code not in scope)
+    for start in range(0, len(named), 500):
+        chunk = named[start : start + 500]
+        scope.update(
+            {u.code: u for u in session.exec(select(Unit).where(col(Unit.code).in_(chunk)))}
+        )
+    return scope
 
 
 def _check_references(
     session: Session, file: str, rows: list[DivisionRow], scope: dict[str, Unit]
-) -> set[str]:
+) -> tuple[set[str], dict[str, Unit]]:
     """Parents and successors must exist in the list or the database. Returns the codes of
-    top-level rows whose parent is in neither (they get no parent)."""
+    top-level county-or-higher rows whose parent is in neither (they get no parent), and the
+    referenced units outside ``scope`` found in the database."""
     in_file = {r.code: r for r in rows}
     wanted = {codes.parent_of(r.code) for r in rows} | {
         r.successor_code for r in rows if r.successor_code
@@ -326,13 +350,14 @@ def _check_references(
     for r in rows:
         parent = codes.parent_of(r.code)
         if parent is not None and parent not in known:
-            if r.code not in root_codes:
+            if r.code not in root_codes or r.level not in PARENTLESS_LEVELS:
                 raise _row_error(
                     file,
                     r.row,
                     "code",
                     r.code,
-                    f"上级单位 {parent} 既不在本表也不在数据库中 / parent {parent} is unknown",
+                    f"上级单位 {parent} 既不在本表也不在数据库中, {r.level.label}级单位须有上级"
+                    f" / parent {parent} is unknown",
                 )
             orphans.add(r.code)
         if r.successor_code is None:
@@ -350,7 +375,67 @@ def _check_references(
             r.successor_code,
             "继承单位须是本表中的现行单位或数据库中未撤销的单位 / successor must be a current unit",
         )
-    return orphans
+    return orphans, existing
+
+
+def _check_lifecycle(
+    file: str,
+    rows: list[DivisionRow],
+    scope: dict[str, Unit],
+    outside: dict[str, Unit],
+    orphans: set[str],
+) -> None:
+    """A row listed as current (no successor) must not reopen a revoked unit, nor sit under a
+    parent that this list closes (left out, or given a successor) or that is already closed."""
+    current = [r for r in rows if r.successor_code is None]
+    for r in current:
+        unit = scope.get(r.code)
+        if unit is not None and unit.valid_to is not None:
+            raise _row_error(
+                file,
+                r.row,
+                "code",
+                r.code,
+                f"「{unit.name}」已于 {unit.valid_to.isoformat()} 撤销, 不能重新启用"
+                " / a revoked unit cannot be reopened (a new unit needs a new code)",
+            )
+    in_file = {r.code: r for r in rows}
+    for r in current:
+        parent = codes.parent_of(r.code)
+        if parent is None or r.code in orphans:
+            continue
+        parent_row = in_file.get(parent)
+        if parent_row is not None:
+            if parent_row.successor_code is not None:
+                raise _row_error(
+                    file,
+                    r.row,
+                    "code",
+                    r.code,
+                    f"上级单位 {parent} (第 {parent_row.row} 行) 在本表中并入"
+                    f" {parent_row.successor_code} 而撤销, 本单位却仍为现行单位"
+                    " / the parent is closed by this list but this unit is current",
+                )
+            continue
+        above = scope.get(parent) or outside.get(parent)
+        if above is not None and above.valid_to is not None:
+            raise _row_error(
+                file,
+                r.row,
+                "code",
+                r.code,
+                f"上级单位 {parent}「{above.name}」已于 {above.valid_to.isoformat()} 撤销,"
+                " 本单位却仍为现行单位 / the parent is revoked but this unit is current",
+            )
+        if above is not None and parent in scope:
+            raise _row_error(
+                file,
+                r.row,
+                "code",
+                r.code,
+                f"上级单位 {parent}「{above.name}」不在本表中, 将被撤销, 本单位却仍为现行单位"
+                " / the parent is left out of this list (so closed) but this unit is current",
+            )
 
 
 def _check_not_older(file: str, scope: dict[str, Unit], as_of: date) -> None:
@@ -375,7 +460,8 @@ def _apply(
 ) -> None:
     scope = _load_scope(session, rows)
     _check_not_older(file, scope, as_of)
-    orphans = _check_references(session, file, rows, scope)
+    orphans, outside = _check_references(session, file, rows, scope)
+    _check_lifecycle(file, rows, scope, outside, orphans)
     note = f"区划 {as_of.isoformat()} ({file})"
     # Parents before children, so every foreign key points at a row already written.
     ordered = sorted(rows, key=lambda r: (LEVEL_ORDER.index(r.level), r.code))
@@ -454,9 +540,6 @@ def _update(
     if unit.urban_rural_code != r.urban_rural_code:
         report.reclassified.append((r.code, unit.urban_rural_code, r.urban_rural_code))
         unit.urban_rural_code = r.urban_rural_code
-    if unit.valid_to is not None and r.successor_code is None:
-        report.reopened.append(r.code)
-        unit.valid_to = None
     old, new = audit.diff(before, audit.snapshot(unit, UNIT_FIELDS))
     if not new:
         return False

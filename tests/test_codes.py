@@ -35,12 +35,28 @@ def test_level_and_parent(code: str, level: UnitLevel, parent: str | None) -> No
         ("330012000000", "city part is all zeros"),
         ("331128000201", "town part is all zeros"),
         ("331128101000000", "village part is all zeros"),
+        # Only ASCII digits: `\d` would take full-width and other scripts' digits.
+        ("３３１１２８１０１２０１", "only ASCII digits 0-9"),
+        ("٣٣١١٢٨١٠١٢٠١", "only ASCII digits 0-9"),  # Arabic-Indic
+        ("331128101201\n", "12 digits"),  # `$` would match before a trailing newline
     ],
 )
 def test_invalid_codes_are_refused_with_the_reason(bad: str, match: str) -> None:
     with pytest.raises(InvalidCodeError, match=match) as info:
         codes.validate(bad)
     assert info.value.value == bad
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("３３１１２８１０１２０１", "331128101201"),
+        (" ３３１１２８101２０１ ", "331128101201"),
+        ("331128101201003", "331128101201003"),
+    ],
+)
+def test_normalize_folds_full_width_digits(typed: str, expected: str) -> None:
+    assert codes.normalize(typed) == expected
 
 
 def test_within_follows_the_prefix_not_string_equality() -> None:

@@ -291,3 +291,217 @@ def test_cli_records_the_actor(
     result = CliRunner().invoke(app, ["import", "divisions", str(bad), "--year", "2024"])
     assert result.exit_code == 2
     assert "第 2 行" in result.output
+
+
+# --- codes typed with full-width digits ------------------------------------------------------
+
+
+def test_full_width_codes_are_read_as_ascii(tmp_path: Path, engine: Engine) -> None:
+    rows = [[*r, ""] for r in base_rows()]
+    rows[3][0] = "３３１１２８１０１２０１"  # village(TOWN_A, 201), typed with a Chinese IME
+    rows[4][3] = "３３１１２８１０１２０３"  # successor village(TOWN_A, 203)
+    rows[5][2] = "２２０"
+    path = write_csv(tmp_path / "fw.csv", rows, header=[*HEADER, "并入单位代码"])
+    report = import_divisions(engine, path, as_of=date(2023, 6, 30), actor="a")
+
+    units = units_by_code(engine)
+    assert set(units) == {r[0] for r in base_rows()}
+    assert "331128101201" in units
+    assert units["331128101203"].urban_rural_code == "220"
+    assert report.successors == [("331128101202", "331128101203")]
+    assert all(code.isascii() for code in units)
+
+
+def test_other_unicode_digits_are_refused(tmp_path: Path) -> None:
+    rows = base_rows()
+    rows[5][0] = "٣٣١١٢٨١٠١٢٠٣"  # Arabic-Indic digits: NFKC leaves them alone
+    path = write_csv(tmp_path / "ar.csv", rows)
+    with pytest.raises(ImportRowError, match="ASCII digits") as caught:
+        read_division_file(path)
+    assert (caught.value.row, caught.value.field) == (7, "code")
+
+
+# --- files that are not what their name says --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "空文件"),
+        ("统计用区划代码,名称\n331128000000,青溪县\n".encode(), "不是有效的 Excel 文件"),
+    ],
+    ids=["empty", "csv-text"],
+)
+def test_a_broken_xlsx_is_a_file_error(
+    tmp_path: Path,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    message: str,
+) -> None:
+    from rural.cli import app
+    from rural.db import make_engine
+
+    path = tmp_path / "区划.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(ImportRowError, match=message) as caught:
+        read_division_file(path)
+    assert caught.value.file == "区划.xlsx"
+    assert caught.value.field == "file"
+
+    monkeypatch.setenv("RURAL_DATABASE_URL", sqlite_url)
+    result = CliRunner().invoke(app, ["import", "divisions", str(path), "--year", "2023"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    output = " ".join(result.output.split())  # the console wraps long lines
+    assert "区划.xlsx" in output
+    assert message in output
+    engine = make_engine(sqlite_url)
+    try:
+        assert counts(engine) == (0, 0, 0)
+    finally:
+        engine.dispose()
+
+
+def test_cli_refuses_a_missing_file(tmp_path: Path) -> None:
+    from rural.cli import app
+
+    missing = tmp_path / "nowhere.csv"
+    result = CliRunner().invoke(app, ["import", "divisions", str(missing), "--year", "2023"])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)  # a usage error, not a traceback
+    assert "nowhere.csv" in result.output
+    assert "does not exist" in result.output
+
+
+def test_read_division_file_refuses_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ImportRowError, match="文件不存在"):
+        read_division_file(tmp_path / "nowhere.csv")
+
+
+# --- re-import: revoked units, closed parents, unknown parents ---------------------------------
+
+
+def import_2023(tmp_path: Path, engine: Engine) -> None:
+    import_divisions(
+        engine, write_csv(tmp_path / "2023.csv", base_rows()), as_of=date(2023, 6, 30), actor="a"
+    )
+
+
+def test_a_revoked_unit_cannot_reappear(tmp_path: Path, engine: Engine) -> None:
+    import_2023(tmp_path, engine)
+    dropped = village(TOWN_A, 202)
+    rows_2024 = [r for r in base_rows() if r[0] != dropped]
+    path = write_csv(tmp_path / "2024.csv", rows_2024)
+    import_divisions(engine, path, as_of=date(2024, 6, 30), actor="a")
+    before = counts(engine)
+
+    path = write_csv(tmp_path / "2025.csv", base_rows())  # lists the dropped village again
+    with pytest.raises(ImportRowError, match="已于 2024-06-30 撤销, 不能重新启用") as caught:
+        import_divisions(engine, path, as_of=date(2025, 6, 30), actor="a")
+    assert caught.value.row == 6  # header, county, two towns, village 201, then 202
+    assert caught.value.value == dropped
+    assert "2025.csv 第 6 行" in str(caught.value)
+    assert "王家村12" in str(caught.value)
+    assert counts(engine) == before
+    assert units_by_code(engine)[dropped].valid_to == date(2024, 6, 30)
+
+
+def test_a_merged_unit_cannot_reappear_and_keeps_its_link(tmp_path: Path, engine: Engine) -> None:
+    import_2023(tmp_path, engine)
+    merged, kept = village(TOWN_B, 201), village(TOWN_B, 202)
+    rows = [[*r, kept if r[0] == merged else ""] for r in base_rows()]
+    path = write_csv(tmp_path / "2024.csv", rows, header=[*HEADER, "并入单位代码"])
+    import_divisions(engine, path, as_of=date(2024, 6, 30), actor="a")
+    before = counts(engine)
+    assert before[2] == 1
+
+    path = write_csv(tmp_path / "2025.csv", base_rows())
+    with pytest.raises(ImportRowError, match="不能重新启用") as caught:
+        import_divisions(engine, path, as_of=date(2025, 6, 30), actor="a")
+    assert caught.value.row == 8
+    assert counts(engine) == before
+    assert units_by_code(engine)[merged].valid_to == date(2024, 6, 30)
+
+
+def test_a_current_village_under_a_town_left_out_is_refused(tmp_path: Path, engine: Engine) -> None:
+    import_2023(tmp_path, engine)
+    before = counts(engine)
+    # TOWN_B is left out (it would be closed) but its villages are still listed.
+    rows = [r for r in base_rows() if r[0] != TOWN_B]
+    path = write_csv(tmp_path / "2024.csv", rows)
+    with pytest.raises(ImportRowError, match="331128201000") as caught:
+        import_divisions(engine, path, as_of=date(2024, 6, 30), actor="a")
+    assert caught.value.row == 7  # header, county, TOWN_A, three villages of A, then B's first
+    assert caught.value.value == village(TOWN_B, 201)
+    assert "将被撤销" in str(caught.value)
+    assert counts(engine) == before
+    assert all(u.valid_to is None for u in units_by_code(engine).values())
+
+
+def test_a_current_village_under_a_merged_town_is_refused(tmp_path: Path, engine: Engine) -> None:
+    import_2023(tmp_path, engine)
+    before = counts(engine)
+    rows = [[*r, TOWN_A if r[0] == TOWN_B else ""] for r in base_rows()]
+    path = write_csv(tmp_path / "2024.csv", rows, header=[*HEADER, "并入单位代码"])
+    with pytest.raises(ImportRowError, match="第 4 行") as caught:
+        import_divisions(engine, path, as_of=date(2024, 6, 30), actor="a")
+    assert caught.value.row == 8  # the first village of TOWN_B
+    assert counts(engine) == before
+
+
+def test_a_village_under_a_revoked_town_is_refused(tmp_path: Path, engine: Engine) -> None:
+    """A list of villages only (the town is outside its scope) cannot add one to a closed town."""
+    import_2023(tmp_path, engine)
+    rows_2024 = [r for r in base_rows() if not r[0].startswith(TOWN_B[:9])]
+    import_divisions(
+        engine, write_csv(tmp_path / "2024.csv", rows_2024), as_of=date(2024, 6, 30), actor="a"
+    )
+    assert units_by_code(engine)[TOWN_B].valid_to == date(2024, 6, 30)
+    before = counts(engine)
+    path = write_csv(tmp_path / "new.csv", [[village(TOWN_B, 220), "新村", "220"]])
+    with pytest.raises(ImportRowError, match="已于 2024-06-30 撤销") as caught:
+        import_divisions(engine, path, as_of=date(2025, 6, 30), actor="a")
+    assert caught.value.row == 2
+    assert counts(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("rows", "level"),
+    [
+        ([[village("331128301000", 201), "孤村", "220"]], "村"),  # a list of villages only
+        ([["331128301000", "孤乡", ""], [village("331128301000", 201), "孤村", "220"]], "乡镇"),
+    ],
+    ids=["village", "town"],
+)
+def test_a_parentless_town_or_village_is_refused(
+    tmp_path: Path, engine: Engine, rows: list[list[str]], level: str
+) -> None:
+    path = write_csv(tmp_path / "orphan.csv", rows)
+    with pytest.raises(ImportRowError, match=f"{level}级单位须有上级") as caught:
+        import_divisions(engine, path, as_of=date(2023, 6, 30), actor="a")
+    assert caught.value.row == 2
+    assert caught.value.value == rows[0][0]
+    assert counts(engine) == (0, 0, 0)
+
+
+def test_a_row_outside_the_top_level_rows_updates_its_stored_unit(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A list for one county that also names a stored village of another county: the village
+    is updated in place (it used to be inserted again and fail on the unique code)."""
+    other_town, other_village = "331127101000", "331127101201"
+    first = [["331127000000", "甲县", ""], [other_town, "甲镇", ""], [other_village, "甲村", "220"]]
+    import_divisions(
+        engine, write_csv(tmp_path / "a.csv", first), as_of=date(2023, 6, 30), actor="a"
+    )
+    rows = [[COUNTY, "青溪县", ""], [other_village, "甲新村", "220"]]
+    report = import_divisions(
+        engine, write_csv(tmp_path / "b.csv", rows), as_of=date(2024, 6, 30), actor="a"
+    )
+    assert report.added == [COUNTY]
+    assert report.renamed == [(other_village, "甲村", "甲新村")]
+    assert report.closed == []
+    units = units_by_code(engine)
+    assert units[other_village].name == "甲新村"
+    assert units[other_village].parent_code == other_town

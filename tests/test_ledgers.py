@@ -561,6 +561,23 @@ BAD_CASES: list[tuple[str, list[dict[str, Any]], list[tuple[int, str, Any, str]]
         _households(户编码=H1, 村代码=V1),
         [(3, "户编码", H1, "与第2行重复(自然键: 户编码)")],
     ),
+    (
+        "full-width copy of a household code",
+        _households(户编码="３３０１０２１０１２０１０００１", 村代码=V1),
+        [(3, "户编码", H1, "与第2行重复(自然键: 户编码)")],
+    ),
+    (
+        "code in other digits",
+        _households(村代码="٣٣٠١٠٢١٠١٢٠٢"),
+        [
+            (
+                3,
+                "村代码",
+                "٣٣٠١٠٢١٠١٢٠٢",
+                "不是有效的12位统计用区划代码(只能用半角数字 0-9)",
+            )
+        ],
+    ),
     ("missing required value", _households(户编码=None), [(3, "户编码", None, "必填,不能为空")]),
     (
         "half a point",
@@ -756,6 +773,112 @@ def test_title_rows_aliases_numeric_codes_and_excel_dates(tmp_path: Path, county
         import_ledger(county, get_kind("households"), path, actor=OPERATOR)
     ((row, column),) = [(p.row, p.column) for p in caught.value.problems]
     assert (row, column) == (3, "人口数")  # the row number Excel shows
+
+
+def test_full_width_codes_are_stored_as_ascii(tmp_path: Path, county: Engine) -> None:
+    rows = [
+        {
+            "户编码": "３３０１０２１０１２０１０００１",
+            "村代码": "３３０１０２１０１２０１",
+            "自然村代码": "３３０１０２１０１２０１００１",
+            "身份证号": "１１０１０５１９４９１２３１００２Ｘ",
+        }
+    ]
+    assert import_rows(county, tmp_path, "households", rows).created == 1
+    with Session(county) as s:
+        household = s.scalars(select(Household)).one()
+    assert (household.code, household.village_code, household.natural_village_code) == (
+        "3301021012010001",
+        "330102101201",
+        "330102101201001",
+    )
+    assert household.id_number == "11010519491231002X"
+    # The same household typed in ASCII is the same row, not a second one.
+    again = import_rows(county, tmp_path, "households", [{"户编码": H1, "村代码": V1}])
+    assert (again.created, again.unchanged) == (0, 1)
+    assert count(county, Household) == 1
+    toilets = [
+        {
+            "户编码": "３３０１０２１０１２０１０００１",
+            "厕所类型": "三格化粪池式",
+            "使用状况": "正常使用",
+            "粪污去向": "不明",
+        }
+    ]
+    assert import_rows(county, tmp_path, "toilets", toilets).created == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "空文件,不是 Excel 文件"),
+        ("户编码,村代码\n3301021012010001,330102101201\n".encode(), "不是有效的 .xlsx 文件"),
+    ],
+    ids=["empty", "csv-text"],
+)
+def test_a_broken_xlsx_is_a_file_problem(
+    tmp_path: Path,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    reason: str,
+) -> None:
+    from typer.testing import CliRunner
+
+    from rural.cli import app
+
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    add_units(engine)
+    counts = all_counts(engine)
+    path = tmp_path / "农户.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(LedgerError) as caught:
+        import_ledger(engine, get_kind("households"), path, actor=OPERATOR)
+    ((file, row, problem),) = [(p.file, p.row, p.reason) for p in caught.value.problems]
+    assert (file, row) == ("农户.xlsx", 0)
+    assert problem.startswith(reason)
+    assert "另存为 .xlsx" in problem
+
+    monkeypatch.setenv("RURAL_DATABASE_URL", sqlite_url)
+    result = CliRunner().invoke(app, ["import", "ledger", "households", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    output = " ".join(result.output.split())  # the console wraps long lines
+    assert "农户.xlsx" in output
+    assert reason in output
+    assert "未导入任何数据" in output
+    assert all_counts(engine) == counts
+    engine.dispose()
+
+
+def test_long_values_are_shortened_in_messages(tmp_path: Path, loaded: Engine) -> None:
+    long_address = "长" * 32_767  # the most text an Excel cell holds
+    rows = _households(地址=long_address)
+    with pytest.raises(LedgerError) as caught:
+        import_rows(loaded, tmp_path, "households", rows)
+    (problem,) = caught.value.problems
+    assert problem.value == long_address  # the problem keeps the value as it was
+    shown = str(problem)
+    assert "值 '" + "长" * 58 + "…(共 32767 字): 长度 32767 超过上限 200 个字" in shown
+    assert len(shown) < 150
+    assert len(str(caught.value)) < 250
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("短值", "值 '短值': "),
+        ("x" * 58, "值 '" + "x" * 58 + "': "),  # 60 characters with the quotes: kept whole
+        ("x" * 59, "值 '" + "x" * 58 + "…(共 59 字): "),
+        (12345, "值 12345: "),
+    ],
+)
+def test_row_problem_shows_at_most_about_sixty_characters(value: Any, shown: str) -> None:
+    from rural.ledgers.problems import RowProblem
+
+    problem = RowProblem("f.xlsx", "农户台账", 3, "地址", value, "原因")
+    assert shown in str(problem)
 
 
 def test_not_an_xlsx_file(tmp_path: Path, loaded: Engine) -> None:

@@ -35,7 +35,10 @@ def current_actor() -> str:
 @import_app.command("divisions")
 def import_divisions_command(
     file: Annotated[
-        Path, typer.Argument(help="CSV or Excel: 12-digit code, name, urban-rural code")
+        Path,
+        typer.Argument(
+            help="CSV or Excel: 12-digit code, name, urban-rural code", exists=True, dir_okay=False
+        ),
     ],
     year: Annotated[
         int | None,

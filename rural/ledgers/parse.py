@@ -30,6 +30,10 @@ _DATETIME_RE = re.compile(
     r"(?:[:分](\d{1,2})(?:\.\d+)?)?\s*秒?$"
 )
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# Text columns holding identifiers (户编码 and references to it, 身份证号, 电话): full-width
+# characters typed with a Chinese input method are folded to ASCII, so one household cannot be
+# stored twice under ３３… and 33….
+_IDENTIFIER_FIELDS = frozenset({"code", "_household_code", "id_number", "phone"})
 # Excel's day zero (serial numbers count days from 1899-12-30 in the 1900 date system).
 _EXCEL_EPOCH = date(1899, 12, 30)
 
@@ -43,6 +47,8 @@ def parse_cell(column: Column, value: Any) -> Any:
     kind = column.value_type
     if kind == ColumnType.TEXT:
         result: Any = _text(value, column)
+        if column.field in _IDENTIFIER_FIELDS:
+            result = codes.normalize(result)
         if column.categories:
             result = category_key(result)
     elif kind == ColumnType.INTEGER:
@@ -208,11 +214,13 @@ def _unit_code(value: Any) -> str:
             msg = "区划代码被 Excel 当成了数值并丢失了位数,请将该列设为文本格式后重新填写"
             raise CellError(msg)
         value = int(value)
-    text = str(value).strip()
+    text = codes.normalize(str(value))
     try:
         return codes.validate(text)
     except InvalidCodeError as exc:
         msg = "不是有效的12位统计用区划代码"
+        if not text.isascii():
+            msg += "(只能用半角数字 0-9)"
         raise CellError(msg) from exc
 
 

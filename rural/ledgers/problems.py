@@ -8,6 +8,7 @@ from typing import Any
 from rural.errors import ValidationError
 
 MAX_LISTED = 50
+MAX_SHOWN_VALUE = 60  # characters of a value a message shows (a cell may hold 32,767)
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,19 @@ class RowProblem:
     out_of_scope: bool = False  # refused by the caller's scope (the API security-logs these)
 
     def __str__(self) -> str:
-        value = "(空)" if self.value is None or self.value == "" else repr(self.value)
+        value = "(空)" if self.value is None or self.value == "" else _shown(self.value)
         return (
             f"{self.file} 工作表「{self.sheet}」第{self.row}行 列「{self.column}」"
             f" 值 {value}: {self.reason}"
         )
+
+
+def _shown(value: Any) -> str:
+    """``repr`` of ``value``, cut to about ``MAX_SHOWN_VALUE`` characters with an ellipsis."""
+    text = repr(value)
+    if len(text) <= MAX_SHOWN_VALUE:
+        return text
+    return f"{text[: MAX_SHOWN_VALUE - 1]}…(共 {len(str(value))} 字)"
 
 
 class LedgerError(ValidationError):

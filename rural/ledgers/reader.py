@@ -4,6 +4,7 @@ back the raw cells of every non-empty row with the row number Excel shows."""
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,18 @@ def read_sheet(
         raise LedgerError([problem], file=name)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+    except zipfile.BadZipFile as exc:
+        # An .xlsx is a zip archive: this one is empty, or text (a CSV) renamed to .xlsx.
+        reason = "空文件,不是 Excel 文件" if path.stat().st_size == 0 else "不是有效的 .xlsx 文件"
+        problem = RowProblem(
+            name,
+            "",
+            0,
+            "",
+            None,
+            f"{reason}(可能是改了扩展名的 CSV 或文本文件),请在 Excel 中打开后另存为 .xlsx",
+        )
+        raise LedgerError([problem], file=name) from exc
     except (InvalidFileException, OSError, KeyError, ValueError) as exc:
         problem = RowProblem(name, "", 0, "", None, f"无法读取 Excel 文件: {exc}")
         raise LedgerError([problem], file=name) from exc
