@@ -34,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = "no-store"
 GZIP_MIN_BYTES = 1024
 
-UnitQuery = Annotated[str | None, Query(pattern=r"^\d{12}$")]
+UnitQuery = Annotated[str | None, Query(pattern=r"^[0-9]{12}$")]
 IndicatorQuery = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
 PeriodQuery = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z-]{4,10}$")]
 

@@ -33,7 +33,7 @@ from rural.permissions import Action, Policy
 
 router = APIRouter(include_in_schema=False)
 VILLAGE_KINDS = ("collection_point", "sewage_facility", "public_toilet")
-CodeQuery = Annotated[str | None, Query(pattern=r"^\d{12}$")]
+CodeQuery = Annotated[str | None, Query(pattern=r"^[0-9]{12}$")]
 
 
 def _villages(session: Session, prefix: str) -> list[Unit]:

@@ -24,7 +24,7 @@ from rural.models import Problem, Unit
 from rural.permissions import Action, Actor, Domain, Policy
 
 router = APIRouter(include_in_schema=False)
-UnitQuery = Annotated[str | None, Query(pattern=r"^\d{12}$")]
+UnitQuery = Annotated[str | None, Query(pattern=r"^[0-9]{12}$")]
 CHILD_LEVEL = {
     UnitLevel.PROVINCE: UnitLevel.CITY,
     UnitLevel.CITY: UnitLevel.COUNTY,

@@ -39,7 +39,7 @@ def board(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    village_code: Annotated[str, Path(pattern=r"^\d{12}$")],
+    village_code: Annotated[str, Path(pattern=r"^[0-9]{12}$")],
 ) -> HTMLResponse:
     from gis.layers import is_demo_database
 

@@ -41,7 +41,7 @@ from gis.crs import (
 )
 from gis.io import GisFile, read_gis_file
 from gis.spatial import locate_points
-from rural import audit
+from rural import audit, codes
 from rural.db import write_session
 from rural.enums import ChangeAction, UnitLevel
 from rural.errors import CrsError, GisFileError
@@ -230,10 +230,10 @@ def normalize_code(value: object, level: UnitLevel) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
-    if level == UnitLevel.TOWN and len(text) == 9 and text.isdigit():
+    text = codes.normalize(str(value))  # full-width digits folded to ASCII
+    if level == UnitLevel.TOWN and len(text) == 9 and text.isascii() and text.isdigit():
         text += "000"
-    if len(text) != 12 or not text.isdigit():
+    if len(text) != 12 or not (text.isascii() and text.isdigit()):
         return None
     return text
 
@@ -325,7 +325,13 @@ def _parent_from_field(
     if value is None:
         return None, None
     code = normalize_code(value, PARENT_LEVEL[level])
-    if code is None and level == UnitLevel.VILLAGE and len(value) == 9 and value.isdigit():
+    if (
+        code is None
+        and level == UnitLevel.VILLAGE
+        and len(value) == 9
+        and value.isascii()
+        and value.isdigit()
+    ):
         code = value + "000"
     if code is not None:
         if code in units.parents_by_code:

@@ -531,3 +531,17 @@ def test_a_problem_names_only_a_facility_the_reporter_may_see(
     missing = report(object_kind="sewage_facility", object_id=999_999)
     assert (missing.status_code, missing.json()["field"]) == (422, "object_id")
     assert count(world.engine, SecurityEvent, SecurityEvent.kind == "refused") == 1
+
+
+def test_codes_in_the_address_are_ascii_digits_only(world: World, client: TestClient) -> None:
+    """A full-width code (from a Chinese input method) is refused at the door with 422."""
+    full_width = VILLAGE_A1.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    headers = world.bearer("official_a")
+    for path, params in (
+        ("/api/indicators", {"unit": full_width}),
+        (f"/api/units/{full_width}", None),
+        (f"/board/{full_width}", None),
+    ):
+        response = client.get(path, params=params, headers=headers)
+        assert response.status_code == 422, (path, response.text)
+    assert client.get("/api/indicators", params={"unit": VILLAGE_A1}, headers=headers).is_success

@@ -50,7 +50,7 @@ def chain(
     guard: ViewGarbage,
     engine: EngineDep,
     unit: Annotated[
-        str | None, Query(pattern=r"^\d{12}$", description="单位代码 (默认本人单位)")
+        str | None, Query(pattern=r"^[0-9]{12}$", description="单位代码 (默认本人单位)")
     ] = None,
     period: Annotated[
         str | None, Query(max_length=10, description="年、季度或月 (默认本月)")

@@ -88,7 +88,7 @@ def indicators(
     scope: ScopeDep,
     engine: EngineDep,
     unit: Annotated[
-        str | None, Query(pattern=r"^\d{12}$", description="单位代码 (默认本人单位)")
+        str | None, Query(pattern=r"^[0-9]{12}$", description="单位代码 (默认本人单位)")
     ] = None,
     period: Annotated[
         str | None,

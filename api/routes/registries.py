@@ -61,7 +61,7 @@ IfMatch = Annotated[
 UnitQuery = Annotated[
     str | None,
     Query(
-        pattern=r"^\d{12}(\d{3})?$",
+        pattern=r"^[0-9]{12}([0-9]{3})?$",
         description="只列出该单位及其下级的对象 (12 位区划代码)",
     ),
 ]

@@ -20,7 +20,7 @@ from rural.permissions import Action, Actor, Domain, Policy
 
 router = APIRouter(tags=["单位与村"])
 GEOJSON = "application/geo+json"
-CodePath = Annotated[str, Path(pattern=r"^\d{12}(\d{3})?$", description="12 位区划代码")]
+CodePath = Annotated[str, Path(pattern=r"^[0-9]{12}([0-9]{3})?$", description="12 位区划代码")]
 
 
 class UnitScope:
@@ -97,7 +97,7 @@ def feature(unit: Unit) -> dict[str, Any]:
 def list_units(
     scope: ScopeDep,
     engine: EngineDep,
-    parent: Annotated[str | None, Query(pattern=r"^\d{12}$", description="上级单位代码")] = None,
+    parent: Annotated[str | None, Query(pattern=r"^[0-9]{12}$", description="上级单位代码")] = None,
     level: Annotated[UnitLevel | None, Query(description="层级")] = None,
     current: Annotated[bool, Query(description="只列现行单位(未撤销)")] = True,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,

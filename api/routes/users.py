@@ -68,7 +68,7 @@ class UserCreate(_Input):
         min_length=users.MIN_PASSWORD_LENGTH, max_length=users.MAX_PASSWORD_LENGTH, pattern=NoNul
     )
     role: Role
-    unit_code: str = Field(pattern=r"^\d{12}(\d{3})?$")
+    unit_code: str = Field(pattern=r"^[0-9]{12}([0-9]{3})?$")
     line: Line | None = None
     display_name: str | None = Field(None, max_length=50, pattern=NoNul)
     phone: str | None = Field(None, max_length=20, pattern=r"^[0-9+\- ]*$")
@@ -83,7 +83,7 @@ class UserPatch(_Input):
         pattern=NoNul,
     )
     role: Role | None = None
-    unit_code: str | None = Field(None, pattern=r"^\d{12}(\d{3})?$")
+    unit_code: str | None = Field(None, pattern=r"^[0-9]{12}([0-9]{3})?$")
     line: Line | None = None
     display_name: str | None = Field(None, max_length=50, pattern=NoNul)
     phone: str | None = Field(None, max_length=20, pattern=r"^[0-9+\- ]*$")

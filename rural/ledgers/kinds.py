@@ -58,8 +58,8 @@ TOWN = (UnitLevel.TOWN,)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^[\d\-+ ]{7,20}$")
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+_PHONE_RE = re.compile(r"^[0-9\-+ ]{7,20}$")
 
 
 def check_id_number(value: Any) -> str | None:
