@@ -3,6 +3,8 @@ problem is reported with sheet, row, column, value and reason while nothing is w
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -994,3 +996,49 @@ def test_unknown_garbage_category(tmp_path: Path, loaded: Engine) -> None:
         (2, "各类桶数", "「塑料」不是垃圾类别(可选: 可回收物、有害垃圾、易腐垃圾、其他垃圾)"),
         (3, "各类桶数", "「recyclable」与另一项是同一类别"),
     ]
+
+
+def test_formulas_without_a_computed_value_are_refused(tmp_path: Path, county: Engine) -> None:
+    """A file written by a program keeps formulas but no results: those cells would import as
+    empty, so every one is named; the same file with the results Excel stores imports."""
+    kind = get_kind("households")
+    rows = [
+        dict(SAMPLES["households"][0], 户主姓名='=CONCAT("张","三")', 人口数="=1+3"),
+        dict(SAMPLES["households"][1], 人口数="=2*2"),
+    ]
+    path = write_ledger(tmp_path / "formulas.xlsx", kind.label, rows)
+    before = all_counts(county)
+    with pytest.raises(LedgerError) as caught:
+        import_ledger(county, kind, path, actor=OPERATOR)
+    found = [(p.row, p.column, p.value) for p in caught.value.problems]
+    assert found == [
+        (2, "户主姓名", '=CONCAT("张","三")'),
+        (2, "人口数", "=1+3"),
+        (3, "人口数", "=2*2"),
+    ]
+    assert all("公式没有计算结果" in p.reason for p in caught.value.problems)
+    assert all_counts(county) == before
+    # What Excel saves: each formula with its cached result <v>.
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(saved, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                text = data.decode()
+                for formula, value, kind_attr in (
+                    ('CONCAT("张","三")', "张三", ' t="str"'),
+                    ("1+3", "4", ""),
+                    ("2*2", "4", ""),
+                ):
+                    text = re.sub(
+                        rf'<c r="(\w+)"><f>{re.escape(formula)}</f><v ?/>',
+                        rf'<c r="\1"{kind_attr}><f>{formula}</f><v>{value}</v>',
+                        text,
+                    )
+                data = text.encode()
+            target.writestr(info, data)
+    result = import_ledger(county, kind, saved, actor=OPERATOR)
+    assert result.created == 2
+    with Session(county) as session:
+        first = session.execute(select(Household).where(Household.code == H1)).scalar_one()
+    assert (first.householder, first.members) == ("张三", 4)

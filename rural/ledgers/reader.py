@@ -115,9 +115,49 @@ def read_sheet(
             consume(offset, values)
         for offset, values in enumerate(rows, start=len(head) + 1):
             consume(offset, tuple(values))
-        return result
     finally:
         workbook.close()
+    _refuse_formulas_without_values(path, result, mapping)
+    return result
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the file holds a formula (a cheap look at the XML)."""
+    with zipfile.ZipFile(path) as archive:
+        return any(
+            b"<f>" in archive.read(info) or b"<f " in archive.read(info)
+            for info in archive.namelist()
+            if info.startswith("xl/worksheets/") and info.endswith(".xml")
+        )
+
+
+def _refuse_formulas_without_values(path: Path, result: RawSheet, mapping: dict[int, str]) -> None:
+    """A formula cell read as empty because the file keeps no computed value for it (written by a
+    program, never opened and saved in Excel) would import as nothing: refuse it instead."""
+    if not _has_formulas(path):
+        return
+    kept = dict(result.rows)  # row number -> cells read (rows with nothing at all are left out)
+    reason = "公式没有计算结果(文件未经 Excel 保存),请在 Excel 中打开并保存后再导入"
+    problems: list[RowProblem] = []
+    workbook = load_workbook(path, read_only=True, data_only=False)
+    try:
+        rows = workbook[result.sheet].iter_rows(values_only=True)
+        for number, values in enumerate(rows, start=1):
+            if number <= result.header_row:
+                continue
+            cells = kept.get(number, {})
+            for position, field_name in mapping.items():
+                formula = values[position] if position < len(values) else None
+                computed = cells.get(field_name)
+                if computed is None and isinstance(formula, str) and formula.startswith("="):
+                    header = result.present.get(field_name, field_name)
+                    problems.append(
+                        RowProblem(result.file, result.sheet, number, header, formula, reason)
+                    )
+    finally:
+        workbook.close()
+    if problems:
+        raise LedgerError(problems, file=result.file)
 
 
 def _pick_sheet(workbook: Any, kind: LedgerKind, sheet: str | None, name: str) -> Any:
