@@ -175,12 +175,46 @@ def _excel_rows(path: Path, *, sheet: str | None) -> Iterable[tuple[int, Sequenc
             msg = f"{path.name}: 没有工作表 {sheet!r} (有: {', '.join(workbook.sheetnames)})"
             raise ImportRowError(msg, file=path.name, field="sheet", value=sheet)
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        title = worksheet.title
         rows = [
             (i, list(values)) for i, values in enumerate(worksheet.iter_rows(values_only=True), 1)
         ]
     finally:
         workbook.close()
+    _refuse_formulas_without_values(path, title, rows)
     return rows
+
+
+def _refuse_formulas_without_values(
+    path: Path, title: str, rows: list[tuple[int, list[Any]]]
+) -> None:
+    """A formula with no computed value (a file never saved in Excel) reads as empty: refuse it
+    naming the first such cell rather than read a code or a name as missing."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    from rural.ledgers.reader import has_formulas
+
+    if not has_formulas(path):
+        return
+    computed = dict(rows)
+    workbook = load_workbook(path, read_only=True, data_only=False)
+    try:
+        for number, values in enumerate(workbook[title].iter_rows(values_only=True), 1):
+            for position, formula in enumerate(values):
+                row = computed.get(number, [])
+                value = row[position] if position < len(row) else None
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    column = get_column_letter(position + 1)
+                    msg = (
+                        f"{path.name} 第 {number} 行 {column} 列: 公式 {formula[:40]}"
+                        " 没有计算结果(文件未经 Excel 保存), 请在 Excel 中打开并保存后再导入"
+                    )
+                    raise ImportRowError(
+                        msg, file=path.name, row=number, field=column, value=formula
+                    )
+    finally:
+        workbook.close()
 
 
 def _cell_text(value: Any) -> str:

@@ -505,3 +505,21 @@ def test_a_row_outside_the_top_level_rows_updates_its_stored_unit(
     units = units_by_code(engine)
     assert units[other_village].name == "甲新村"
     assert units[other_village].parent_code == other_town
+
+
+def test_a_formula_without_a_computed_value_is_refused(tmp_path: Path, engine: Engine) -> None:
+    """A name written as a formula in a file never saved by Excel reads as empty: named by row
+    and column instead of a misleading "名称为空"."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADER)
+    rows = base_rows()
+    for code, name, ur in rows:
+        sheet.append([code, name, ur])
+    sheet.cell(row=3, column=2, value='=CONCAT("赤石","乡")')
+    book.save(tmp_path / "formula.xlsx")
+    with pytest.raises(ImportRowError, match="第 3 行 B 列: 公式") as caught:
+        read_division_file(tmp_path / "formula.xlsx")
+    assert (caught.value.row, caught.value.field) == (3, "B")
+    assert counts(engine) == (0, 0, 0)

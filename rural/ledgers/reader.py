@@ -121,7 +121,7 @@ def read_sheet(
     return result
 
 
-def _has_formulas(path: Path) -> bool:
+def has_formulas(path: Path) -> bool:
     """Whether any worksheet of the file holds a formula (a cheap look at the XML)."""
     with zipfile.ZipFile(path) as archive:
         return any(
@@ -134,7 +134,7 @@ def _has_formulas(path: Path) -> bool:
 def _refuse_formulas_without_values(path: Path, result: RawSheet, mapping: dict[int, str]) -> None:
     """A formula cell read as empty because the file keeps no computed value for it (written by a
     program, never opened and saved in Excel) would import as nothing: refuse it instead."""
-    if not _has_formulas(path):
+    if not has_formulas(path):
         return
     kept = dict(result.rows)  # row number -> cells read (rows with nothing at all are left out)
     reason = "公式没有计算结果(文件未经 Excel 保存),请在 Excel 中打开并保存后再导入"
