@@ -285,6 +285,19 @@ def find_coordinate_problem(x: ArrayLike, y: ArrayLike, crs: str | CRS) -> Coord
     )
 
 
+def zone_numbered_crs(easting: float) -> str | None:
+    """The CGCS2000 Gauss-Kruger CRS whose eastings carry this zone number in front (e.g.
+    40421309 -> zone 40 of the 3-degree zones, EPSG:4528), or None when it carries none."""
+    if not 1e7 <= easting < 1e8:
+        return None
+    zone = int(easting // 1_000_000)
+    if 25 <= zone <= 45:  # 3-degree zones 25-45: EPSG:4513-4533
+        return f"EPSG:{4513 + zone - 25}"
+    if 13 <= zone <= 23:  # 6-degree zones 13-23: EPSG:4491-4501
+        return f"EPSG:{4491 + zone - 13}"
+    return None
+
+
 def describe_coordinate_problem(problem: CoordinateProblem, *, crs: str | CRS, where: str) -> str:
     """A message for people: where, the value, and what looks wrong."""
     value = f"({problem.x:.6f}, {problem.y:.6f})"
@@ -302,6 +315,12 @@ def describe_coordinate_problem(problem: CoordinateProblem, *, crs: str | CRS, w
         hint = (
             "; 数值像投影坐标 (米), 请用 --crs 声明实际坐标系, 如 EPSG:4549 / "
             "values look like projected metres: declare the real CRS, e.g. --crs EPSG:4549"
+        )
+    elif not geographic and (zoned := zone_numbered_crs(problem.x)) is not None:
+        hint = (
+            f"; 东坐标 {problem.x:.0f} 带有带号 {int(problem.x // 1_000_000)}, "
+            f"应声明带带号的坐标系 --crs {zoned} / the easting carries its zone number: "
+            f"declare --crs {zoned}"
         )
     return (
         f"{where} 的坐标 {value} 按 {crs_label(crs)} 换算为经纬度 "

@@ -13,6 +13,7 @@ from gis.crs import (
     GCJ02,
     check_geometries_in_china,
     crs_label,
+    describe_coordinate_problem,
     find_coordinate_problem,
     from_cgcs2000_xy,
     gauss_kruger_crs_for,
@@ -199,3 +200,17 @@ def test_check_geometries_messages() -> None:
     metres = Point(500_000, 3_150_000)
     with pytest.raises(CoordinateError, match="projected metres"):
         check_geometries_in_china([metres], CGCS2000)
+
+
+def test_an_easting_with_its_zone_number_names_the_crs_to_declare() -> None:
+    """40421309 declared as EPSG:4549 (zone 40 without the number): refused, and the message
+    names EPSG:4528 (3-degree zone 40 with the number), which puts the point in Lishui."""
+    x, y = [40421309.0], [3145000.0]
+    problem = find_coordinate_problem(x, y, "EPSG:4549")
+    assert problem is not None
+    message = describe_coordinate_problem(problem, crs="EPSG:4549", where="第 1 个要素")
+    assert "--crs EPSG:4528" in message
+    assert find_coordinate_problem(x, y, "EPSG:4528") is None
+    lon, lat = to_cgcs2000_xy(x, y, "EPSG:4528")
+    assert 119.1 < lon[0] < 119.3
+    assert 28.3 < lat[0] < 28.5
