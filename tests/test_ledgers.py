@@ -1042,3 +1042,29 @@ def test_formulas_without_a_computed_value_are_refused(tmp_path: Path, county: E
     with Session(county) as session:
         first = session.execute(select(Household).where(Household.code == H1)).scalar_one()
     assert (first.householder, first.members) == ("张三", 4)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected_utc"),
+    [
+        # serial 45292 is 2024-01-01; 45422 is 130 days later, 2024-05-10 (31+29+31+30 = 121
+        # days to 1 May, +9). 45422.5 = 12:00 Beijing time = 04:00 UTC
+        (45422.5, datetime(2024, 5, 10, 4, 0, tzinfo=UTC)),
+        (45422, datetime(2024, 5, 9, 16, 0, tzinfo=UTC)),  # midnight Beijing time
+        ("2024-05-09 12:00", datetime(2024, 5, 9, 4, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_date_time_cell_may_be_an_excel_serial(cell: object, expected_utc: datetime) -> None:
+    from rural.ledgers.parse import parse_cell
+    from rural.ledgers.spec import Column, ColumnType
+
+    column = Column("报修时间", "reported_at", ColumnType.DATETIME)
+    assert parse_cell(column, cell) == expected_utc
+
+
+def test_a_date_time_serial_out_of_range_is_refused() -> None:
+    from rural.ledgers.parse import CellError, parse_cell
+    from rural.ledgers.spec import Column, ColumnType
+
+    with pytest.raises(CellError, match="应为日期时间"):
+        parse_cell(Column("报修时间", "reported_at", ColumnType.DATETIME), 12.5)

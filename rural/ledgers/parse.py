@@ -185,6 +185,15 @@ def _datetime(value: Any) -> datetime:
         return local.astimezone(UTC)
     if isinstance(value, date):
         return datetime.combine(value, time(0), tzinfo=CHINA).astimezone(UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # an Excel serial date-time (days since 1899-12-30, the fraction is the time of day)
+        if 20_000 <= value <= 80_000:
+            seconds = round((float(value) - int(value)) * 86_400)
+            day = _EXCEL_EPOCH + timedelta(days=int(value))
+            local = datetime.combine(day, time(0), tzinfo=CHINA) + timedelta(seconds=seconds)
+            return local.astimezone(UTC)
+        msg = "应为日期时间(如 2024-05-01 08:30)"
+        raise CellError(msg)
     text = str(value).strip()
     match = _DATETIME_RE.match(text)
     try:
