@@ -13,6 +13,7 @@ source only.
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -25,7 +26,14 @@ from api.vendor import VENDOR_PREFIX
 from gis.layers import is_demo_database
 from maps.assets import Assets, render_page
 from maps.basemaps import Basemap, basemap_for
-from maps.kinds import MapRequest, build_map, indicator_links, kind_of, navigation
+from maps.kinds import (
+    MapRequest,
+    build_map,
+    default_indicator,
+    indicator_links,
+    kind_of,
+    navigation,
+)
 from maps.page import MapSetup
 from maps.popups import Links
 from rural.permissions import Action, Domain
@@ -74,6 +82,8 @@ def map_page(
         if policy.allows(actor, Action.VIEW, unit_code=code, domain=domain)
     )
     wanted = MapRequest(unit_code=code, indicator=indicator, period=period, allowed=allowed)
+    if map_kind.indicators and indicator is None:
+        wanted = replace(wanted, indicator=default_indicator(wanted))
     for domain in sorted(map_kind.domains_for(wanted)):
         policy.check(actor, Action.VIEW, unit_code=code, domain=domain)
     root = request.scope.get("root_path", "")

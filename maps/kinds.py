@@ -142,6 +142,15 @@ def indicator_info(key: str | None) -> IndicatorInfo:
     return choices[chosen]
 
 
+def default_indicator(request: MapRequest) -> str:
+    """The overview's indicator when none is asked: the harmless-toilet rate, or, for a caller
+    whose line does not see toilets, the first village indicator of a domain they may see."""
+    choices = village_indicator_choices()
+    if HARMLESS.id in choices and request.may(choices[HARMLESS.id].domain):
+        return HARMLESS.id
+    return next((k for k, info in choices.items() if request.may(info.domain)), HARMLESS.id)
+
+
 def key_facts(request: MapRequest | None = None) -> list[IndicatorInfo]:
     """The figures every village popup lists (those of domains the caller may see)."""
     choices = village_indicator_choices()

@@ -87,17 +87,23 @@ class Policy:
         if actor.system:
             return None
         if not actor.active:
-            return f"user {actor.username} is deactivated"
+            return f"账号已停用 (user {actor.username} is deactivated)"
         if action not in self.role_actions.get(actor.role, frozenset()):
-            return f"role {actor.role.value} may not {action.value}"
+            return (
+                f"{actor.role.label}无权进行此操作 (role {actor.role.value} may not {action.value})"
+            )
         if actor.role in self.line_limited_roles:
             owned = self.line_domains.get(actor.line, frozenset()) if actor.line else frozenset()
             if domain not in owned:
                 line = actor.line.value if actor.line else "none"
-                return f"line {line} does not own {domain.value}"
+                label = actor.line.label if actor.line else "未指定条线"
+                return f"{label}条线不管理这类数据 (line {line} does not own {domain.value})"
         scope = _scope_code(actor, action)
         if not codes.is_within(unit_code, scope):
-            return f"unit {unit_code} is outside {actor.username}'s scope {scope}"
+            return (
+                f"单位 {unit_code} 不在管辖范围内"
+                f" (unit {unit_code} is outside {actor.username}'s scope {scope})"
+            )
         return None
 
     def check(self, actor: Actor, action: Action, *, unit_code: str, domain: Domain) -> None:

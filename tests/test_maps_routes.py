@@ -108,7 +108,7 @@ def test_the_default_unit_is_the_callers_own(
         ("cadre", "sewage", w.A2, 403),  # the neighbouring village
         ("eco", "sewage", w.COUNTY, 200),  # ecology owns sewage...
         ("eco", "courtyard", w.COUNTY, 403),  # ... not courtyards (妇联)
-        ("eco", "overview", w.COUNTY, 403),  # the toilet rate is sanitation's
+        ("eco", "overview", w.COUNTY, 200),  # opens on a sewage rate, not the toilet rate
         ("women", "courtyard", w.COUNTY, 200),  # 妇联: courtyards, without households
         ("eco", "village", w.A1, 200),  # the village map shows what the line may see
         ("admin", "village", w.COUNTY, 422),  # the village map needs a village
@@ -205,3 +205,24 @@ def test_layers_and_figures_of_other_lines_are_left_out(
     women = _as(client, world[0], "women").get("/maps/courtyard").text
     assert "fact_courtyard_pass_rate" in women
     assert "L.markerClusterGroup" not in women
+
+
+def test_the_overview_opens_on_a_rate_the_callers_line_may_see(
+    client: TestClient, world: tuple[MapWorld, str]
+) -> None:
+    """With no indicator asked, a line that does not see toilets gets its own first rate
+    (the dashboard embeds the overview without one), not a 403."""
+    eco = _as(client, world[0], "eco").get("/maps/overview", headers=HTML)
+    assert eco.status_code == 200, eco.text[:300]
+    assert "农村人居环境总览 · 生活污水治理率</title>" in eco.text
+    women = _as(client, world[0], "women").get("/maps/overview", headers=HTML)
+    assert women.status_code == 200, women.text[:300]
+    assert "农村人居环境总览 · 美丽庭院达标率</title>" in women.text
+    admin = _as(client, world[0], "admin").get("/maps/overview", headers=HTML)
+    assert "农村人居环境总览 · 无害化卫生厕所普及率</title>" in admin.text
+    # asked for a rate of another line: still refused
+    asked = _as(client, world[0], "eco").get(
+        "/maps/overview", params={"indicator": "harmless_toilet_rate"}, headers=HTML
+    )
+    assert asked.status_code == 403
+    assert "条线不管理这类数据" in asked.text
