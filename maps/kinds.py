@@ -345,7 +345,8 @@ def build_map(engine: Engine, kind: MapKind, request: MapRequest, setup: MapSetu
 
 
 def navigation(kind: MapKind, request: MapRequest, links: Links) -> tuple[NavLink, ...]:
-    """Links to the other maps of the same unit (the village map only for a village)."""
+    """Links to the other maps of the same unit the caller may open (the village map only for a
+    village)."""
     level = codes.level_of(request.unit_code)
     return tuple(
         NavLink(
@@ -354,15 +355,17 @@ def navigation(kind: MapKind, request: MapRequest, links: Links) -> tuple[NavLin
             current=other.key == kind.key,
         )
         for other in KINDS.values()
-        if level in other.levels
+        if level in other.levels and all(request.may(d) for d in other.domains)
     )
 
 
 def indicator_links(request: MapRequest, links: Links) -> tuple[NavLink, ...]:
-    """The overview for each village indicator (the current one marked)."""
+    """The overview for each village indicator the caller may see (the current one marked)."""
     current = indicator_info(request.indicator).id
     out = []
     for info in village_indicator_choices().values():
+        if not request.may(info.domain):
+            continue  # another line's rate: the caller could not open it
         query: dict[str, str] = {"unit": request.unit_code, "indicator": info.id}
         if request.period:
             query["period"] = request.period

@@ -218,6 +218,12 @@ def test_the_overview_opens_on_a_rate_the_callers_line_may_see(
     women = _as(client, world[0], "women").get("/maps/overview", headers=HTML)
     assert women.status_code == 200, women.text[:300]
     assert "农村人居环境总览 · 美丽庭院达标率</title>" in women.text
+    # its map links and indicator choices are only those it may open
+    assert "/maps/courtyard?" in women.text
+    for other in ("/maps/sanitation?", "/maps/chain?", "/maps/sewage?", "/maps/problems?"):
+        assert other not in women.text
+    assert "indicator=courtyard_pass_rate" in women.text
+    assert "indicator=harmless_toilet_rate" not in women.text
     admin = _as(client, world[0], "admin").get("/maps/overview", headers=HTML)
     assert "农村人居环境总览 · 无害化卫生厕所普及率</title>" in admin.text
     # asked for a rate of another line: still refused
