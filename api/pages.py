@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import EngineDep
+from api.deps import EngineDep, app_engine
 from gis.layers import is_demo_database
 from rural import codes
 from rural.enums import UnitLevel
@@ -32,7 +33,16 @@ def make_templates() -> Jinja2Templates:
         autoescape=select_autoescape(default=True, default_for_string=True),
         auto_reload=False,
     )
+    env.globals["demo_database"] = demo_database
     return Jinja2Templates(env=env)
+
+
+def demo_database(request: Request) -> bool:
+    """Whether the app's database holds the generated demo (every page then says 示例数据)."""
+    try:
+        return is_demo_database(app_engine(request.app))
+    except SQLAlchemyError:  # no tables yet: nothing to label
+        return False
 
 
 @dataclass(frozen=True)

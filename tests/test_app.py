@@ -150,3 +150,14 @@ def test_error_page_escapes_the_requested_path(client: TestClient) -> None:
     assert response.status_code == 404
     assert "<script>alert(1)" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+@pytest.mark.parametrize("demo", [True, False])
+def test_every_site_page_says_when_the_data_is_the_demo(
+    engine: Engine, client: TestClient, demo: bool
+) -> None:
+    """The login page (and every page on the same base: the cadre's, admin, tokens) carries
+    the 示例数据 badge on a demo database, and only there."""
+    _county(engine, demo=demo)
+    page = client.get("/login").text
+    assert ('id="demo-badge"' in page) is demo
