@@ -181,7 +181,13 @@ async def rural_error_response(request: Request, exc: Exception) -> Response:
     problems = getattr(exc, "problems", None)
     if isinstance(problems, list):  # a ledger's row problems: every one, by sheet/row/column
         extra["problems"] = [_problem(p) for p in problems]
+    if status == 422 and _is_ogc(request):
+        status = 400  # OGC API Features: an invalid parameter value is a 400
     return render_error(request, status, str(exc), headers=headers, extra=extra)
+
+
+def _is_ogc(request: Request) -> bool:
+    return request.url.path == "/ogc" or request.url.path.startswith("/ogc/")
 
 
 def _problem(problem: Any) -> dict[str, Any]:
@@ -208,7 +214,8 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 
 async def validation_error_response(request: Request, exc: Exception) -> Response:
-    """422 naming each field: ``{"detail": "to_status: ...", "errors": [{"field": ...}]}``."""
+    """422 naming each field: ``{"detail": "to_status: ...", "errors": [{"field": ...}]}`` (400
+    under /ogc, as OGC API Features requires)."""
     assert isinstance(exc, RequestValidationError)
     errors = []
     for error in exc.errors():
@@ -223,7 +230,7 @@ async def validation_error_response(request: Request, exc: Exception) -> Respons
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid input"
     return render_error(
         request,
-        422,
+        400 if _is_ogc(request) else 422,
         f"输入有误 (invalid input): {summary}",
         extra={
             "error": "invalid",

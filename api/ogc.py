@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import shapely
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
@@ -39,12 +40,14 @@ router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
-OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+# The API definition FastAPI serves is OpenAPI 3.1, so the oas30 class is not claimed.
+OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.1"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
+# Query parameters the items endpoint knows; any other is refused (400).
+ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "f", "datetime"})
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 CollectionPath = Annotated[str, Path(max_length=40, pattern=r"^[a-z_]+$")]
@@ -237,14 +240,35 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         numbers = []
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or not all(abs(n) <= 360 for n in numbers):
+    if len(numbers) != 4:
         msg = f"bbox 须为 minx,miny,maxx,maxy 四个经纬度数值 (bbox={text[:80]!r})"
+        raise ValidationError(msg, field="bbox", value=text[:80])
+    if not (all(abs(n) <= 180 for n in numbers[0::2]) and all(abs(n) <= 90 for n in numbers[1::2])):
+        msg = f"bbox: 经度须在 ±180、纬度须在 ±90 之内 (bbox={text[:80]!r})"
         raise ValidationError(msg, field="bbox", value=text[:80])
     minx, miny, maxx, maxy = numbers
     if minx > maxx or miny > maxy:
         msg = f"bbox: min greater than max ({text[:80]!r})"
         raise ValidationError(msg, field="bbox", value=text[:80])
     return minx, miny, maxx, maxy
+
+
+def _check_parameters(request: Request) -> None:
+    """OGC API Features: a query parameter the endpoint does not know is a 400, not ignored (a
+    client's filter would otherwise be dropped without a word)."""
+    unknown = sorted(set(request.query_params) - ITEMS_PARAMETERS)
+    if unknown:
+        known = ", ".join(sorted(ITEMS_PARAMETERS))
+        msg = f"不支持的查询参数: {', '.join(unknown)[:120]} (known: {known})"
+        raise ValidationError(msg, field=unknown[0][:40], value=None)
+    f = request.query_params.get("f")
+    if f is not None and f not in ("json", "geojson"):
+        msg = f"f: 只提供 json (GeoJSON) (got {f[:20]!r})"
+        raise ValidationError(msg, field="f", value=f[:20])
+
+
+def _meets(geom: Any, box: tuple[float, float, float, float]) -> bool:
+    return geom is not None and bool(shapely.intersects(geom, shapely.box(*box)))
 
 
 def _check_crs(name: str, value: str | None) -> None:
@@ -347,16 +371,25 @@ def items(
     ] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None,
     crs: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int, Query(ge=1, le=2**31 - 1, description=f"每页要素数 (at most {MAX_LIMIT} are served)")
+    ] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     _f: Annotated[str | None, Query(alias="f", max_length=20, description="json")] = None,
+    _datetime: Annotated[
+        str | None,
+        Query(alias="datetime", max_length=100, description="无时间属性的要素: 不影响结果"),
+    ] = None,
 ) -> JSONResponse:
+    _check_parameters(request)
     _check_crs("bbox-crs", bbox_crs)
     _check_crs("crs", crs)
+    limit = min(limit, MAX_LIMIT)  # a larger request is served in pages of the maximum
     access = Access(principal.actor, policy)
     found = _collection(access, collection_id)
     box = parse_bbox(bbox)
     model = found.model
+    id_column = col(getattr(model, found.id_field))
     where = _where(found, codes.prefix_of(principal.actor.unit_code))
     if box is not None:
         minx, miny, maxx, maxy = box
@@ -367,14 +400,20 @@ def items(
             col(model.miny) <= maxy,  # type: ignore[attr-defined]
         ]
     with Session(engine) as session:
-        matched = int(session.exec(select(func.count()).select_from(model).where(*where)).one())
-        rows = session.exec(
-            select(model)
-            .where(*where)
-            .order_by(col(getattr(model, found.id_field)))
-            .limit(limit)
-            .offset(offset)
-        ).all()
+        if box is not None and found.level is not None:
+            # areas: the bounding boxes only narrow it down; keep those whose shape meets the box
+            candidates = session.exec(
+                select(id_column, model.geom).where(*where).order_by(id_column)  # type: ignore[attr-defined]
+            ).all()
+            ids = [key for key, geom in candidates if _meets(geom, box)]
+            matched = len(ids)
+            page = ids[offset : offset + limit]
+            rows = session.exec(select(model).where(id_column.in_(page)).order_by(id_column)).all()
+        else:
+            matched = int(session.exec(select(func.count()).select_from(model).where(*where)).one())
+            rows = session.exec(
+                select(model).where(*where).order_by(id_column).limit(limit).offset(offset)
+            ).all()
         features = [_feature(found, row, access) for row in rows]
     base = f"{_base(request)}/collections/{found.id}/items"
     query: dict[str, Any] = {"limit": limit}
@@ -438,7 +477,9 @@ def item(
         key = int(feature_id)
     with Session(engine) as session:
         row = session.get(found.model, key)
-        level_ok = found.level is None or getattr(row, "level", None) == found.level
+        level_ok = found.level is None or (
+            getattr(row, "level", None) == found.level and getattr(row, "valid_to", None) is None
+        )
         if row is None or not level_ok:
             msg = f"要素 {feature_id!r} 不存在 (feature not found)"
             raise NotFoundError(msg)

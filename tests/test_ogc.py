@@ -4,16 +4,28 @@ server with a personal access token."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
+from shapely.geometry import MultiPolygon, Polygon
+from sqlmodel import Session
 
 from api.app import create_app
 from api.ogc import CONFORMANCE, CRS84
-from tests.apiworld import HOUSEHOLDER, ID_NUMBER, World, copy_world, running_server
+from rural.models import Unit
+from tests.apiworld import (
+    HOUSEHOLDER,
+    ID_NUMBER,
+    VILLAGE_A1,
+    VILLAGE_A2,
+    World,
+    copy_world,
+    running_server,
+)
 
 
 @pytest.fixture
@@ -100,10 +112,17 @@ def test_items_paging_bbox_and_scope(world: World, client: TestClient) -> None:
         ({"bbox": "a,b,c,d"}, "bbox"),
         ({"bbox-crs": "EPSG:3857", "bbox": "1,2,3,4"}, "bbox-crs"),
         ({"limit": 0}, "limit"),
+        ({"bbox": "119.0,300,119.1,301"}, "bbox"),  # no such latitude
+        ({"householder": "王"}, "householder"),  # an unknown parameter is not ignored
+        ({"f": "html"}, "f"),
     ]:
         bad = client.get(url, params=params, headers=headers)
-        assert bad.status_code == 422, params
+        assert bad.status_code == 400, params  # OGC API Features: 400, not 422
         assert bad.json()["field"] == field
+    # a limit above the maximum is served in pages of the maximum, not refused
+    capped = client.get(url, params={"limit": 10_001}, headers=headers)
+    assert capped.status_code == 200
+    assert capped.json()["numberReturned"] == 2
     other = world.outside.ids["collection_point"]
     item = client.get(f"/ogc/collections/collection_points/items/{other}", headers=headers)
     assert item.status_code == 403
@@ -150,3 +169,29 @@ def test_gdal_reads_a_collection_with_a_personal_access_token(world: World, tmp_
     assert points.crs is not None
     assert points.geometry.iloc[0].x == pytest.approx(119.01)
     print(f"\nGDAL OAPIF read: {len(layers)} layers; collection_points {len(points)} feature(s)")
+
+
+def test_bbox_keeps_areas_whose_shape_meets_it(world: World, client: TestClient) -> None:
+    """李家村 becomes the lower-left triangle of its square: a box in the square's upper-right
+    corner meets its bounding box but not the village, so it is not returned (nor counted);
+    a box over the triangle is. A revoked village is not served by id either."""
+    with Session(world.engine) as session:
+        village = session.get(Unit, VILLAGE_A2)
+        assert village is not None
+        village.geom = MultiPolygon([Polygon([(119.2, 28.0), (119.3, 28.0), (119.2, 28.1)])])
+        session.add(village)
+        session.commit()
+    headers = world.bearer("admin_a")
+    url = "/ogc/collections/villages/items"
+    corner = client.get(url, params={"bbox": "119.28,28.08,119.29,28.09"}, headers=headers)
+    assert (corner.json()["numberMatched"], corner.json()["features"]) == (0, [])
+    inside = client.get(url, params={"bbox": "119.21,28.01,119.22,28.02"}, headers=headers)
+    assert [f["id"] for f in inside.json()["features"]] == [VILLAGE_A2]
+    with Session(world.engine) as session:
+        village = session.get(Unit, VILLAGE_A2)
+        assert village is not None
+        village.valid_to = date(2026, 6, 30)
+        session.add(village)
+        session.commit()
+    assert client.get(f"{url}/{VILLAGE_A2}", headers=headers).status_code == 404
+    assert client.get(f"{url}/{VILLAGE_A1}", headers=headers).status_code == 200
