@@ -55,7 +55,10 @@ def no_value_note(villages: gpd.GeoDataFrame, info: IndicatorInfo) -> list[str]:
     missing = int(villages[info.id].isna().sum())
     if not missing:
         return []
-    return [f"{missing} 个村级单位没有{info.name}数据(不计入农村指标的社区, 或无常住户)"]
+    return [
+        f"{missing} 个村级单位没有{info.name}数据"
+        "(社区不计入农村指标; 或该期无常住户、无相关设施或记录)"
+    ]
 
 
 def classes_for(values: pd.Series, info: IndicatorInfo) -> ClassBreaks:

@@ -43,6 +43,7 @@ from rural import clock, codes
 from rural.enums import UnitLevel
 from rural.errors import NotFoundError, ValidationError
 from rural.models import Unit
+from rural.periods import parse_period
 from rural.permissions import Domain
 
 AREA_LEVELS = frozenset(
@@ -173,8 +174,12 @@ def village_frame(
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=villages.crs)
 
 
-def _title(unit: UnitInfo, what: str) -> str:
-    return f"{unit.name} {what}"
+def _title(unit: UnitInfo, what: str, request: MapRequest | None = None) -> str:
+    """The map's title; with ``request``, the period its village figures are for (a saved or
+    printed map must say which year or quarter it shows)."""
+    if request is None:
+        return f"{unit.name} {what}"
+    return f"{unit.name} {what} · {parse_period(request.period_text).label}"
 
 
 def _villages(engine: Engine, request: MapRequest, *extra: IndicatorInfo) -> gpd.GeoDataFrame:
@@ -193,7 +198,7 @@ def _overview(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitIn
     return build_overview_map(
         _villages(engine, request, info),
         town_layer(engine, unit_code=request.unit_code),
-        title=_title(unit, f"农村人居环境总览 · {info.name}"),
+        title=_title(unit, f"农村人居环境总览 · {info.name}", request),
         setup=setup,
         indicator=info,
         facts=key_facts(request),
@@ -222,7 +227,7 @@ def _sanitation(engine: Engine, request: MapRequest, setup: MapSetup, unit: Unit
         town_layer(engine, unit_code=request.unit_code),
         _households(engine, request),
         public_toilet_layer(engine, unit_code=request.unit_code),
-        title=_title(unit, "农村改厕"),
+        title=_title(unit, "农村改厕", request),
         setup=setup,
         facts=key_facts(request),
     )
@@ -233,7 +238,7 @@ def _courtyard(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitI
         _villages(engine, request, COURTYARD),
         town_layer(engine, unit_code=request.unit_code),
         _households(engine, request, with_stars=True),
-        title=_title(unit, "美丽庭院"),
+        title=_title(unit, "美丽庭院", request),
         setup=setup,
         facts=key_facts(request),
     )
@@ -255,7 +260,7 @@ def _sewage(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInfo
         _villages(engine, request, TREATMENT),
         town_layer(engine, unit_code=request.unit_code),
         sewage_facility_layer(engine, unit_code=request.unit_code),
-        title=_title(unit, "农村生活污水治理"),
+        title=_title(unit, "农村生活污水治理", request),
         setup=setup,
         facts=key_facts(request),
     )
@@ -299,7 +304,7 @@ def _village(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInf
         own,
         neighbours,
         layers,
-        title=_title(unit, "村详图"),
+        title=_title(unit, "村详图", request),
         setup=setup,
         facts=key_facts(request),
     )

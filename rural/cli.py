@@ -20,6 +20,7 @@ from rural.commands import boundaries as _boundaries  # noqa: F401 (registers co
 from rural.commands import divisions as _divisions  # noqa: F401 (registers commands)
 from rural.commands import export as _export  # registers `export gpkg|xlsx|geojson`, `import gpkg`
 from rural.commands import ledgers as _ledgers  # registers `import ledger`
+from rural.commands import print_error
 from rural.commands.chain import chain_app
 from rural.commands.checks import check_app
 from rural.commands.facility import facility_app
@@ -117,7 +118,7 @@ def demo(
             engine, params, actor=state.actor, if_missing=if_missing, console=console
         )
     except RuralError as exc:
-        err_console.print(f"[red]错误:[/red] {exc}")
+        print_error(err_console, exc)
         raise typer.Exit(code=2) from exc
     console.print(report, markup=False, soft_wrap=True)
 
@@ -144,10 +145,11 @@ def serve(
 
     settings = _settings()
     if host not in LOOPBACK and settings.secret_key.get_secret_value() == PLACEHOLDER_SECRET:
-        err_console.print(
-            f"[red]错误:[/red] 在 {host} 上对外服务前须设置 RURAL_SECRET_KEY (至少 32 个随机字符)"
+        print_error(
+            err_console,
+            f"在 {host} 上对外服务前须设置 RURAL_SECRET_KEY (至少 32 个随机字符)"
             " 和 RURAL_ENVIRONMENT=production; 开发用的默认密钥只允许 127.0.0.1"
-            " (refusing to serve beyond loopback with the development secret)"
+            " (refusing to serve beyond loopback with the development secret)",
         )
         raise typer.Exit(code=2)
     migrate.upgrade(engine_from_settings(settings))

@@ -8,11 +8,13 @@ import pytest
 from typer.testing import CliRunner
 
 from maps.assets import external_references
-from rural import migrate
+from rural import clock, migrate
 from rural.cli import app
 from rural.db import make_engine
 from rural.settings import get_settings
 from tests import mapworld as w
+
+YEAR = f"{clock.today().year}年"  # the maps' default period: this year
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,10 @@ def test_the_default_unit_is_the_county(run: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "overview.html"
     result = run.invoke(app, ["map", "overview", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "<title>清溪县 农村人居环境总览 · 无害化卫生厕所普及率</title>" in out.read_text("utf-8")
+    assert (
+        f"<title>清溪县 农村人居环境总览 · 无害化卫生厕所普及率 · {YEAR}</title>"
+        in out.read_text("utf-8")
+    )
     town = tmp_path / "town.html"
     result = run.invoke(app, ["map", "overview", "--unit", w.TOWN_B, "-o", str(town)])
     assert result.exit_code == 0, result.output
@@ -96,3 +101,32 @@ def test_an_empty_database_has_no_county_to_draw(
     result = CliRunner().invoke(app, ["map", "overview", "-o", str(tmp_path / "x.html")])
     assert result.exit_code == 2
     assert "数据库中没有县级单位" in result.output.replace("\n", "")
+
+
+def test_a_bad_base_url_is_an_error_not_a_traceback(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message quotes the form http(s)://host[:port][/path]: printed as text, not read as
+    rich markup (which crashed on '[/path]')."""
+    monkeypatch.setenv("RURAL_BASE_URL", "rural.local")
+    get_settings.cache_clear()
+    out = tmp_path / "x.html"
+    try:
+        result = run.invoke(app, ["map", "sewage", "-o", str(out)])
+    finally:
+        get_settings.cache_clear()  # the next test reads its own environment
+    assert result.exit_code == 2, result.output
+    assert "[:port][/path]" in result.output.replace("\n", "")
+    assert not out.exists()
+
+
+def test_a_map_says_which_period_it_shows(run: CliRunner, tmp_path: Path) -> None:
+    """Two saved overviews of the same county, 2025 and the third quarter of 2026, are told
+    apart by their titles."""
+    for period, label in (("2025", "2025年"), ("2026Q3", "2026年第3季度")):
+        out = tmp_path / f"{period}.html"
+        result = run.invoke(app, ["map", "overview", "--period", period, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert f"农村人居环境总览 · 无害化卫生厕所普及率 · {label}</title>" in out.read_text(
+            "utf-8"
+        )

@@ -14,10 +14,12 @@ from sqlalchemy import Engine
 from api.app import CONTENT_SECURITY_POLICY, create_app
 from api.auth import SESSION_COOKIE
 from maps.kinds import KINDS
+from rural import clock
 from rural.settings import Settings
 from tests import mapworld as w
 from tests.mapworld import MapWorld, build_map_world
 
+YEAR = f"{clock.today().year}年"  # the maps' default period: this year
 HTML = {"Accept": "text/html"}
 
 
@@ -84,7 +86,7 @@ def test_every_kind_is_served_to_the_county_admin(
     assert f"/maps/{kind}?unit={unit}" in nav
     if kind == "overview":
         # Names reach the page only escaped (in JSON "&" is also escaped, as \u0026).
-        assert "<title>清溪县 农村人居环境总览 · 无害化卫生厕所普及率</title>" in page
+        assert f"<title>清溪县 农村人居环境总览 · 无害化卫生厕所普及率 · {YEAR}</title>" in page
         assert "`家村" not in page
         assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
         assert "\\u738b\\u0026#x60;\\u5bb6\\u6751" in page  # 王&#x60;家村
@@ -94,10 +96,10 @@ def test_the_default_unit_is_the_callers_own(
     client: TestClient, world: tuple[MapWorld, str]
 ) -> None:
     page = _as(client, world[0], "official_b").get("/maps/overview").text
-    assert "<title>乙乡 农村人居环境总览 · 无害化卫生厕所普及率</title>" in page
+    assert f"<title>乙乡 农村人居环境总览 · 无害化卫生厕所普及率 · {YEAR}</title>" in page
     assert "东山村" not in page  # a village of the other town
     cadre = _as(client, world[0], "cadre").get("/maps/village").text
-    assert "<title>东山村 村详图</title>" in cadre
+    assert f"<title>东山村 村详图 · {YEAR}</title>" in cadre
 
 
 @pytest.mark.parametrize(
@@ -132,7 +134,7 @@ def test_scope_line_and_bad_input(
 def test_indicator_choice_and_refusal(client: TestClient, world: tuple[MapWorld, str]) -> None:
     admin = _as(client, world[0], "admin")
     page = admin.get("/maps/overview", params={"indicator": "sanitary_toilet_rate"}).text
-    assert "<title>清溪县 农村人居环境总览 · 卫生厕所普及率</title>" in page
+    assert f"<title>清溪县 农村人居环境总览 · 卫生厕所普及率 · {YEAR}</title>" in page
     assert 'id="rural-choices"' in page
     bad = admin.get("/maps/overview", params={"indicator": "no_such_rate"})
     assert bad.status_code == 422
@@ -214,10 +216,10 @@ def test_the_overview_opens_on_a_rate_the_callers_line_may_see(
     (the dashboard embeds the overview without one), not a 403."""
     eco = _as(client, world[0], "eco").get("/maps/overview", headers=HTML)
     assert eco.status_code == 200, eco.text[:300]
-    assert "农村人居环境总览 · 生活污水治理率</title>" in eco.text
+    assert f"农村人居环境总览 · 生活污水治理率 · {YEAR}</title>" in eco.text
     women = _as(client, world[0], "women").get("/maps/overview", headers=HTML)
     assert women.status_code == 200, women.text[:300]
-    assert "农村人居环境总览 · 美丽庭院达标率</title>" in women.text
+    assert f"农村人居环境总览 · 美丽庭院达标率 · {YEAR}</title>" in women.text
     # its map links and indicator choices are only those it may open
     assert "/maps/courtyard?" in women.text
     for other in ("/maps/sanitation?", "/maps/chain?", "/maps/sewage?", "/maps/problems?"):
@@ -225,7 +227,7 @@ def test_the_overview_opens_on_a_rate_the_callers_line_may_see(
     assert "indicator=courtyard_pass_rate" in women.text
     assert "indicator=harmless_toilet_rate" not in women.text
     admin = _as(client, world[0], "admin").get("/maps/overview", headers=HTML)
-    assert "农村人居环境总览 · 无害化卫生厕所普及率</title>" in admin.text
+    assert f"农村人居环境总览 · 无害化卫生厕所普及率 · {YEAR}</title>" in admin.text
     # asked for a rate of another line: still refused
     asked = _as(client, world[0], "eco").get(
         "/maps/overview", params={"indicator": "harmless_toilet_rate"}, headers=HTML

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rural.commands import print_error
 from rural.commands.divisions import current_actor, migrated_engine
 from rural.commands.importing import import_app
 from rural.errors import RuralError
@@ -79,7 +80,7 @@ def import_boundaries_command(
             skip_unmatched=skip_unmatched,
         )
     except RuralError as exc:
-        err.print(f"[red]错误:[/red] {exc}", markup=True, highlight=False)
+        print_error(err, exc)
         raise typer.Exit(code=2) from exc
     for line in report.lines():
         console.print(line, markup=False, highlight=False)

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rural.commands import print_error
 from rural.errors import RuralError
 
 console = Console()
@@ -54,7 +55,7 @@ def chain_check(
     try:
         breaks = check_chain(migrated_engine(), unit_code=unit, period=period)
     except RuralError as exc:
-        err_console.print(f"[red]错误:[/red] {exc}")
+        print_error(err_console, exc)
         raise typer.Exit(code=2) from exc
     rows = [
         {

@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from rural.commands import print_error
 from rural.commands.divisions import migrated_engine
 from rural.enums import FacilityStatus, UnitLevel
 from rural.models import CollectionPoint, Household, PublicToilet, SewageFacility, Unit
@@ -189,7 +190,7 @@ def locate_command(
     kinds = kind or list(POINT_KINDS)
     unknown = [k for k in kinds if k not in POINT_KINDS]
     if unknown:
-        err.print(f"[red]错误:[/red] 未知类型 {unknown}; 可选 {', '.join(POINT_KINDS)}")
+        print_error(err, f"未知类型 {unknown}; 可选 {', '.join(POINT_KINDS)}")
         raise typer.Exit(code=2)
     results, villages = locate_check(migrated_engine(), kinds)
     if not villages.codes:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
+from rural.commands import print_error
 from rural.commands.importing import import_app
 from rural.errors import RuralError
 
@@ -60,19 +61,19 @@ def import_divisions_command(
 
     console, err = Console(), Console(stderr=True)
     if (year is None) == (as_of is None):
-        err.print("[red]错误:[/red] 请给出 --year 或 --as-of 之一 / give --year or --as-of")
+        print_error(err, "请给出 --year 或 --as-of 之一 / give --year or --as-of")
         raise typer.Exit(code=2)
     try:
         when = reference_date(year) if year is not None else date.fromisoformat(str(as_of))
     except ValueError as exc:
-        err.print(f"[red]错误:[/red] --as-of 应为 YYYY-MM-DD, 收到 {as_of!r}")
+        print_error(err, f"--as-of 应为 YYYY-MM-DD, 收到 {as_of!r}")
         raise typer.Exit(code=2) from exc
     try:
         report = import_divisions(
             migrated_engine(), file, as_of=when, actor=current_actor(), sheet=sheet, dry_run=dry_run
         )
     except RuralError as exc:
-        err.print(f"[red]错误:[/red] {exc}")
+        print_error(err, exc)
         raise typer.Exit(code=2) from exc
     for line in report.lines():
         console.print(line, markup=False)

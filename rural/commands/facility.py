@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rural.commands import print_error
 from rural.errors import RuralError, ValidationError
 
 console = Console()
@@ -89,7 +90,7 @@ def facility_status(
             new = labels.get(change.to_status, change.to_status)
             day = change.effective_on
     except RuralError as exc:
-        err_console.print(f"[red]错误:[/red] {exc}")
+        print_error(err_console, exc)
         raise typer.Exit(code=2) from exc
     console.print(f"{kind} {object_id}: {old} → {new} ({day.isoformat()} 起, {note})")
 
@@ -113,7 +114,7 @@ def facility_history(
                 raise ValidationError(msg, field="id", value=object_id)
             changes = status_history(session, object_type=object_type, object_id=object_id)
     except RuralError as exc:
-        err_console.print(f"[red]错误:[/red] {exc}")
+        print_error(err_console, exc)
         raise typer.Exit(code=2) from exc
     table = Table(title=f"{STATEFUL_KINDS[object_type].label} {object_id} 状态历史")
     for name in ("生效日期", "原状态", "新状态", "操作人", "记录时间(UTC)", "备注"):

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rural.commands import print_error
 from rural.errors import RuralError
 
 console = Console()
@@ -81,7 +82,7 @@ def indicators_command(
             path = _xlsx(engine, table, output, reporter or current_actor(), phone)
             console.print(f"已写出 {path} ({len(table.codes)} 个村)")
     except RuralError as exc:
-        err_console.print(f"[red]错误:[/red] {exc}")
+        print_error(err_console, exc)
         raise typer.Exit(code=2) from exc
 
 

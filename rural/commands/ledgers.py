@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from rural.commands import print_error
 from rural.commands.importing import import_app
 from rural.errors import RuralError
 
@@ -43,7 +44,7 @@ def current_actor() -> str:
 
 
 def fail(err: Console, exc: Exception) -> typer.Exit:
-    err.print(f"[red]错误:[/red] {exc}", markup=True, highlight=False)
+    print_error(err, exc)
     return typer.Exit(code=2)
 
 
@@ -143,7 +144,7 @@ def import_ledger_command(
     except RuralError as exc:
         raise fail(err, exc) from exc
     for warning in result.warnings:
-        err.print(f"[yellow]注意:[/yellow] {warning}", highlight=False)
+        print_error(err, warning, label="注意", style="yellow")
     console.print(result.summary(), markup=False, highlight=False)
     if dry_run:
         console.print("(试运行, 未写入 / dry run: nothing written)")

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rural.commands import print_error
 from rural.errors import RuralError
 
 console = Console()
@@ -66,7 +67,7 @@ def map_command(
         path = save(m, output)
         seconds = time.perf_counter() - started
     except (RuralError, ValueError) as exc:
-        err_console.print(f"[red]错误:[/red] {exc}")
+        print_error(err_console, exc)
         raise typer.Exit(code=2) from exc
     layers = ", ".join(f"{name} {count:,}" for name, count in summary(m).items())
     size = path.stat().st_size

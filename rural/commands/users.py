@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from rural.commands import print_error
 from rural.enums import Line, Role
 from rural.errors import RuralError
 from rural.permissions import Actor
@@ -41,7 +42,7 @@ def _operator() -> Actor:
 
 
 def _fail(exc: RuralError) -> typer.Exit:
-    err_console.print(f"[red]错误:[/red] {exc}")
+    print_error(err_console, exc)
     return typer.Exit(code=2)
 
 
@@ -118,7 +119,7 @@ def _change(username: str, changes: UserChanges, done: str) -> None:
     with Session(engine) as session:
         user = users.user_by_name(session, username)
     if user is None or user.id is None:
-        err_console.print(f"[red]错误:[/red] 用户 {username} 不存在")
+        print_error(err_console, f"用户 {username} 不存在")
         raise typer.Exit(code=2)
     try:
         with write_session(engine) as session:
@@ -168,7 +169,7 @@ def token(
         with write_session(engine) as session:
             user = users.user_by_name(session, username)
             if user is None or not user.active:
-                err_console.print(f"[red]错误:[/red] 用户 {username} 不存在或已停用")
+                print_error(err_console, f"用户 {username} 不存在或已停用")
                 raise typer.Exit(code=2)
             raw, created = users.create_token(session, user=user, name=name, days=days)
             expires = created.expires_at.date().isoformat()
@@ -198,7 +199,7 @@ def show_log(
     try:
         chosen = SecurityEventKind(kind) if kind else None
     except ValueError:
-        err_console.print(f"[red]错误:[/red] 无效的 --kind {kind!r}")
+        print_error(err_console, f"无效的 --kind {kind!r}")
         raise typer.Exit(code=2) from None
     engine = _engine()
     table = Table(title="安全日志")
