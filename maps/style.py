@@ -108,9 +108,12 @@ class ClassBreaks:
         return len(self.colours)
 
     def classify(self, value: float | None) -> int | None:
-        """The class index of ``value`` (0 = lowest), or None when it is missing."""
+        """The class index of ``value`` (0 = lowest), or None when it is missing. A rate is
+        classed as it is shown, to 0.1% (69.96% shows as 70.0% and is coloured as 70%)."""
         if value is None or math.isnan(value):
             return None
+        if self.percent:
+            value = round(value, 3)
         index = 0
         for limit in self.breaks:
             if value < limit:

@@ -23,12 +23,14 @@ RED, ORANGE, YELLOW, LIGHT_GREEN, GREEN = "#d7191c", "#fdae61", "#ffffbf", "#a6d
     ("rate", "index", "colour"),
     [
         (0.0, 0, RED),
-        (0.4999, 0, RED),
+        (0.4994, 0, RED),  # shown as 49.9%
+        (0.4996, 1, ORANGE),  # shown as 50.0%: coloured as it is shown
         (0.5, 1, ORANGE),  # a break belongs to the class above it
         (0.69, 1, ORANGE),
+        (0.6996, 2, YELLOW),  # shown as 70.0%
         (0.7, 2, YELLOW),
         (0.85, 3, LIGHT_GREEN),
-        (0.9499, 3, LIGHT_GREEN),
+        (0.9494, 3, LIGHT_GREEN),
         (0.95, 4, GREEN),
         (1.0, 4, GREEN),
     ],
@@ -36,6 +38,13 @@ RED, ORANGE, YELLOW, LIGHT_GREEN, GREEN = "#d7191c", "#fdae61", "#ffffbf", "#a6d
 def test_rate_classes(rate: float, index: int, colour: str) -> None:
     assert RATE_BREAKS.classify(rate) == index
     assert RATE_BREAKS.colour(rate) == colour
+
+
+@pytest.mark.parametrize("rate", [0.4994, 0.4996, 0.6996, 0.6994, 0.9494, 0.9496])
+def test_a_rate_is_coloured_as_it_is_shown(rate: float) -> None:
+    """The legend class of the text a popup shows is the class of the fill."""
+    shown = float(format_percent(rate).removesuffix("%")) / 100
+    assert RATE_BREAKS.classify(rate) == RATE_BREAKS.classify(shown)
 
 
 @pytest.mark.parametrize("value", [None, math.nan])
