@@ -359,6 +359,7 @@ class VillageSearch(MacroElement):
                     var list = L.DomUtil.create("datalist", "", box);
                     list.id = "rural-search-list";
                     var index = {};
+                    var byName = {};
                     layer.eachLayer(function (item) {
                         var p = item.feature.properties;
                         var name = decode(p.name);
@@ -369,10 +370,31 @@ class VillageSearch(MacroElement):
                         list.appendChild(option);
                         index[key] = item;
                         index[decode(p.code)] = item;
-                        if (!(name in index)) { index[name] = item; }
+                        (byName[name] = byName[name] || []).push(item);
                     });
+                    // A bare name finds its village only when no other village has that name.
+                    Object.keys(byName).forEach(function (name) {
+                        if (byName[name].length === 1 && !(name in index)) {
+                            index[name] = byName[name][0];
+                        }
+                    });
+                    function find(text) {
+                        if (!text) { return null; }
+                        if (Object.prototype.hasOwnProperty.call(index, text)) {
+                            return index[text];
+                        }
+                        // part of a name, a town or a code: the one village it names, if one
+                        var found = null;
+                        for (var key in index) {
+                            if (key.indexOf(text) !== -1) {
+                                if (found && found !== index[key]) { return null; }
+                                found = index[key];
+                            }
+                        }
+                        return found;
+                    }
                     function go() {
-                        var item = index[input.value.trim()];
+                        var item = find(input.value.trim());
                         if (!item) { return; }
                         map.fitBounds(item.getBounds(), {animate: false, maxZoom: 15});
                         item.fire("click", {latlng: item.getBounds().getCenter()}, true);

@@ -262,6 +262,19 @@ def test_hovering_and_searching_villages_show_names_literally(
         link = popup.locator("a", has_text="村页面")
         assert link.get_attribute("href") == f"/official?unit={w.A2}"
         assert page.locator("img[src='x']").count() == 0
+        # Part of a name finds the one village it names; a part several villages share finds none.
+        page.locator(".leaflet-popup-close-button").click()
+        popup.wait_for(state="detached")
+        box.fill("东山")
+        box.press("Enter")
+        popup.wait_for(state="visible")
+        assert "东山村" in popup.inner_text()
+        page.locator(".leaflet-popup-close-button").click()
+        popup.wait_for(state="detached")
+        box.fill("村")  # in more than one name: no jump
+        box.press("Enter")
+        page.wait_for_timeout(300)
+        assert page.locator(".leaflet-popup-content").count() == 0
         _assert_clean(watch)
     finally:
         context.close()
