@@ -13,7 +13,6 @@ source only.
 from __future__ import annotations
 
 import gzip
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -29,7 +28,6 @@ from maps.basemaps import Basemap, basemap_for
 from maps.kinds import (
     MapRequest,
     build_map,
-    default_indicator,
     indicator_links,
     kind_of,
     navigation,
@@ -82,8 +80,6 @@ def map_page(
         if policy.allows(actor, Action.VIEW, unit_code=code, domain=domain)
     )
     wanted = MapRequest(unit_code=code, indicator=indicator, period=period, allowed=allowed)
-    if map_kind.indicators and indicator is None:
-        wanted = replace(wanted, indicator=default_indicator(wanted))
     for domain in sorted(map_kind.domains_for(wanted)):
         policy.check(actor, Action.VIEW, unit_code=code, domain=domain)
     root = request.scope.get("root_path", "")

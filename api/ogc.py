@@ -27,7 +27,7 @@ from api.auth import api_principal
 from api.deps import EngineDep
 from api.routes.registries import KINDS_BY_TYPE, RegistryKind, public_record
 from api.routes.units import UnitScope
-from api.scopes import PolicyDep, PrincipalDep
+from api.scopes import PolicyDep, PrincipalDep, sees_personal
 from rural import clock, codes
 from rural.enums import UnitLevel
 from rural.errors import NotFoundError, ValidationError
@@ -145,9 +145,7 @@ class Access:
         return self.allows(collection, self.actor.unit_code)
 
     def sees_personal(self, unit_code: str) -> bool:
-        return self.policy.allows(
-            self.actor, Action.VIEW_PERSONAL, unit_code=unit_code, domain=Domain.HOUSEHOLDS
-        )
+        return sees_personal(self.policy, self.actor, unit_code)
 
 
 def _base(request: Request) -> str:

@@ -38,11 +38,16 @@ def make_templates() -> Jinja2Templates:
 
 
 def demo_database(request: Request) -> bool:
-    """Whether the app's database holds the generated demo (every page then says 示例数据)."""
-    try:
-        return is_demo_database(app_engine(request.app))
-    except SQLAlchemyError:  # no tables yet: nothing to label
-        return False
+    """Whether the app's database holds the generated demo (every page then says 示例数据);
+    asked once per request however often a page's templates ask."""
+    known = getattr(request.state, "demo_database", None)
+    if known is None:
+        try:
+            known = is_demo_database(app_engine(request.app))
+        except SQLAlchemyError:  # no tables yet: nothing to label
+            known = False
+        request.state.demo_database = known
+    return bool(known)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from api.routes.chain import chain_breaks
 from api.routes.indicators import indicator_rows, visible_indicators
 from api.routes.registries import KINDS_BY_TYPE
 from api.routes.units import UnitScope
-from api.scopes import PagePrincipal, PolicyDep
+from api.scopes import PagePrincipal, PolicyDep, sees_personal
 from rural import clock, codes
 from rural.enums import FacilityStatus, ProblemStatus, ToiletCondition, UnitLevel
 from rural.errors import NotFoundError, RuralError
@@ -144,9 +144,7 @@ def overdue_problems(
         .order_by(col(Problem.deadline))
         .limit(200)
     ).all()
-    personal = policy.allows(
-        actor, Action.VIEW_PERSONAL, unit_code=unit_code, domain=Domain.HOUSEHOLDS
-    )
+    personal = sees_personal(policy, actor, unit_code)
     rows = [
         {
             "village": name,
@@ -201,7 +199,6 @@ def official(
     unit: UnitQuery = None,
     period: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
-    from gis.layers import is_demo_database
 
     actor = principal.actor
     code = unit or actor.unit_code
@@ -238,7 +235,6 @@ def official(
             "overdue": overdue,
             "overdue_error": overdue_error,
             "down": down,
-            "demo": is_demo_database(engine),
             "map_url": f"/maps/overview?unit={current.code}",
             "map_links": map_links(current, actor, policy),
         },

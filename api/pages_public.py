@@ -41,7 +41,6 @@ def board(
     settings: SettingsDep,
     village_code: Annotated[str, Path(pattern=r"^[0-9]{12}$")],
 ) -> HTMLResponse:
-    from gis.layers import is_demo_database
 
     window = security_log.Window(
         settings.public_requests_per_minute, timedelta(seconds=settings.public_window_seconds)
@@ -98,6 +97,5 @@ def board(
             "figures": figures,
             "figures_note": note,
             "groups": groups,
-            "demo": is_demo_database(engine),
         },
     )

@@ -47,6 +47,12 @@ async def get_policy(request: Request) -> Policy:
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 
+def sees_personal(policy: Policy, actor: Actor, unit_code: str) -> bool:
+    """Personal data (names, ID and phone numbers, numbers in free text) is shown only with
+    ``view_personal`` on the object's unit."""
+    return policy.allows(actor, Action.VIEW_PERSONAL, unit_code=unit_code, domain=Domain.HOUSEHOLDS)
+
+
 @dataclass(frozen=True)
 class Guard:
     """One action on one data domain, for one caller: checks units against the domain rule."""
@@ -74,10 +80,7 @@ class Guard:
         return codes.prefix_of(self.actor.unit_code)
 
     def sees_personal(self, unit_code: str) -> bool:
-        """Personal fields are shown only with ``view_personal`` on the object's unit."""
-        return self.policy.allows(
-            self.actor, Action.VIEW_PERSONAL, unit_code=unit_code, domain=Domain.HOUSEHOLDS
-        )
+        return sees_personal(self.policy, self.actor, unit_code)
 
     def masked(self, record: Mapping[str, Any], *, unit_code: str) -> dict[str, Any]:
         return mask_record(record, visible=self.sees_personal(unit_code))

@@ -66,6 +66,11 @@ class MapRequest:
         return self.allowed is None or Domain(domain) in self.allowed
 
     @property
+    def indicator_key(self) -> str:
+        """The overview's indicator: as asked, else the default for what the caller may see."""
+        return self.indicator or default_indicator(self)
+
+    @property
     def period_text(self) -> str:
         """The indicator period: as asked, else the current year (as the official's page)."""
         return self.period or str(clock.today().year)
@@ -96,7 +101,7 @@ class MapKind:
         """The domains this request reads (the overview's depends on the indicator)."""
         if not self.indicators:
             return self.domains
-        info = indicator_info(request.indicator)
+        info = indicator_info(request.indicator_key)
         return self.domains | {Domain(info.domain)}
 
 
@@ -133,14 +138,13 @@ def default_unit(engine: Engine) -> str:
     return str(code)
 
 
-def indicator_info(key: str | None) -> IndicatorInfo:
-    """The village indicator ``key`` (default: the harmless-toilet rate)."""
+def indicator_info(key: str) -> IndicatorInfo:
+    """The village indicator ``key`` (a MapRequest's ``indicator_key``)."""
     choices = village_indicator_choices()
-    chosen = key or HARMLESS.id
-    if chosen not in choices:
-        msg = f"indicator {chosen!r} is not a village indicator (one of {', '.join(choices)})"
-        raise ValidationError(msg, field="indicator", value=chosen)
-    return choices[chosen]
+    if key not in choices:
+        msg = f"indicator {key!r} is not a village indicator (one of {', '.join(choices)})"
+        raise ValidationError(msg, field="indicator", value=key)
+    return choices[key]
 
 
 def default_indicator(request: MapRequest) -> str:
@@ -194,7 +198,7 @@ def _villages(engine: Engine, request: MapRequest, *extra: IndicatorInfo) -> gpd
 
 
 def _overview(engine: Engine, request: MapRequest, setup: MapSetup, unit: UnitInfo) -> folium.Map:
-    info = indicator_info(request.indicator)
+    info = indicator_info(request.indicator_key)
     return build_overview_map(
         _villages(engine, request, info),
         town_layer(engine, unit_code=request.unit_code),
@@ -345,7 +349,7 @@ def build_map(engine: Engine, kind: MapKind, request: MapRequest, setup: MapSetu
     unit = unit_info(engine, request.unit_code)
     check_level(kind, unit)
     if kind.indicators:
-        indicator_info(request.indicator)  # refuse an unknown indicator before reading data
+        indicator_info(request.indicator_key)  # refuse an unknown indicator before reading data
     return kind.build(engine, request, setup, unit)
 
 
@@ -366,7 +370,7 @@ def navigation(kind: MapKind, request: MapRequest, links: Links) -> tuple[NavLin
 
 def indicator_links(request: MapRequest, links: Links) -> tuple[NavLink, ...]:
     """The overview for each village indicator the caller may see (the current one marked)."""
-    current = indicator_info(request.indicator).id
+    current = indicator_info(request.indicator_key).id
     out = []
     for info in village_indicator_choices().values():
         if not request.may(info.domain):

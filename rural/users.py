@@ -346,19 +346,18 @@ def authenticate(
     (:class:`LoginLimits`). Logs every outcome in the security log.
     """
     name = username.lower()
+    pair_key, total_key, ip_key = f"login:user:{name}@{ip}", f"login:user:{name}", f"login:ip:{ip}"
     counted = {  # key -> window
-        f"login:user:{name}@{ip}": security_log.Window(limits.max_failures, limits.window),
-        f"login:user:{name}": security_log.Window(limits.max_failures_per_user, limits.window),
-        f"login:ip:{ip}": security_log.Window(limits.max_failures_per_ip, limits.window),
+        pair_key: security_log.Window(limits.max_failures, limits.window),
+        total_key: security_log.Window(limits.max_failures_per_user, limits.window),
+        ip_key: security_log.Window(limits.max_failures_per_ip, limits.window),
     }
-    pair_key = f"login:user:{name}@{ip}"
     now = clock.now()
     tallies = {
         key: security_log.current(engine, key=key, window=window, now=now)
         for key, window in counted.items()
     }
     full = [key for key, tally in tallies.items() if tally.count >= counted[key].limit]
-    total_key = f"login:user:{name}"
     if full == [total_key] and _known_address(engine, name, ip, since=now - KNOWN_ADDRESS_DAYS):
         full = []  # guessing from everywhere does not lock the owner out of their own machine
     if full:

@@ -7,6 +7,7 @@ Everything is inserted through the ORM and ``rural.users`` into a real database.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -373,3 +375,23 @@ def _wait_ready(server: Server) -> None:
         time.sleep(0.1)
     msg = f"server did not start: {server.log.read_text(errors='replace')[-2000:]}"
     raise RuntimeError(msg)
+
+
+def page_login(
+    client: TestClient, username: str, password: str = PASSWORD, next_url: str = ""
+) -> int:
+    """Log in through the login page (its CSRF token and cookie); the response status."""
+    form = client.get("/login", params={"next": next_url} if next_url else None)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf is not None
+    response = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf.group(1),
+            "next": next_url,
+        },
+        follow_redirects=False,
+    )
+    return response.status_code

@@ -29,8 +29,8 @@ from rural.demo import DemoParams, Manifest, generate, load_demo, logins
 from rural.enums import ChainBreakKind, ProblemSource, ProblemStatus, ProblemType, Role, UnitLevel
 from rural.errors import DemoDataError, ValidationError
 from rural.settings import Settings
+from tests.apiworld import page_login
 from tests.test_demo import run_cli
-from tests.test_pages import _login as page_login
 
 SMALL = DemoParams(villages=20, households=800, towns=3, seed=11)
 

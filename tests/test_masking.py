@@ -16,8 +16,7 @@ from maps.problems import problem_properties
 from rural.db import write_session
 from rural.masking import mask_name, mask_record, mask_text
 from rural.models import Problem
-from tests.apiworld import World, copy_world
-from tests.test_pages import _login
+from tests.apiworld import World, copy_world, page_login
 
 MOBILE, ID_NUMBER = "13912345678", "33112819900101123X"
 WRITTEN = f"村民反映垃圾桶满溢，联系人手机{MOBILE}，身份证{ID_NUMBER}。"
@@ -132,7 +131,7 @@ def test_map_popups_never_carry_the_numbers() -> None:
 def test_the_dashboard_masks_overdue_descriptions(
     world: World, client: TestClient, username: str, visible: bool
 ) -> None:
-    assert _login(client, username) == 303
+    assert page_login(client, username) == 303
     page = client.get("/official")
     assert page.status_code == 200
     assert (MOBILE in page.text) is visible

@@ -23,6 +23,7 @@ from tests.apiworld import (
     World,
     copy_world,
     count,
+    page_login,
 )
 
 HOSTILE = "<script>alert(1)</script>`${x}`"
@@ -49,23 +50,6 @@ def client(world: World) -> Iterator[TestClient]:
         yield test_client
 
 
-def _login(client: TestClient, username: str, password: str = PASSWORD, next_url: str = "") -> int:
-    form = client.get("/login", params={"next": next_url} if next_url else None)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert csrf is not None
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password,
-            "csrf_token": csrf.group(1),
-            "next": next_url,
-        },
-        follow_redirects=False,
-    )
-    return response.status_code
-
-
 def _csrf(page: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found is not None
@@ -76,7 +60,7 @@ def test_pages_need_a_login_and_return_after_it(client: TestClient) -> None:
     response = client.get("/cadre", headers={"Accept": "text/html"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fcadre"
-    assert _login(client, "cadre_a", next_url="/cadre") == 303
+    assert page_login(client, "cadre_a", next_url="/cadre") == 303
     cookie = client.cookies.get("rural_session")
     assert cookie
     page = client.get("/cadre")
@@ -116,14 +100,14 @@ def test_login_cookie_flags_and_no_open_redirect(client: TestClient) -> None:
 
 
 def test_wrong_password_shows_the_form_again(client: TestClient) -> None:
-    assert _login(client, "cadre_a", "nope nope") == 401
+    assert page_login(client, "cadre_a", "nope nope") == 401
     assert client.cookies.get("rural_session") is None
 
 
 def test_cadre_changes_a_status_with_the_version_in_the_form(
     world: World, client: TestClient
 ) -> None:
-    _login(client, "cadre_a")
+    page_login(client, "cadre_a")
     page = client.get("/cadre")
     assert HOSTILE not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
@@ -155,7 +139,7 @@ def test_cadre_changes_a_status_with_the_version_in_the_form(
 
 
 def test_cadre_cannot_open_another_village(world: World, client: TestClient) -> None:
-    _login(client, "cadre_a")
+    page_login(client, "cadre_a")
     response = client.get("/cadre", params={"village": world.outside.village})
     assert response.status_code == 403
 
@@ -166,7 +150,7 @@ def test_official_dashboard(world: World, client: TestClient) -> None:
         assert point is not None
         point.status = "fault"  # type: ignore[assignment]
         session.add(point)
-    _login(client, "official_a")
+    page_login(client, "official_a")
     page = client.get("/official")
     assert page.status_code == 200
     assert "赤石乡" in page.text
@@ -183,7 +167,7 @@ def test_official_dashboard_shows_only_the_lines_domains(world: World, client: T
     """The ecology line may not view problems (403 in the API): the dashboard leaves them out."""
     headers = world.bearer("eco_a")
     assert client.get("/api/problems", headers=headers).status_code == 403
-    _login(client, "eco_a")
+    page_login(client, "eco_a")
     page = client.get("/official")
     assert page.status_code == 200
     assert "垃圾桶满溢" not in page.text
@@ -195,7 +179,7 @@ def test_official_dashboard_shows_only_the_lines_domains(world: World, client: T
 
 
 def test_admin_creates_deactivates_and_resets(world: World, client: TestClient) -> None:
-    _login(client, "admin_a")
+    page_login(client, "admin_a")
     listing = client.get("/admin/users")
     assert listing.status_code == 200
     created = client.post(
@@ -243,12 +227,12 @@ def test_admin_creates_deactivates_and_resets(world: World, client: TestClient) 
 
 
 def test_non_admins_do_not_reach_user_administration(client: TestClient) -> None:
-    _login(client, "official_a")
+    page_login(client, "official_a")
     assert client.get("/admin/users", headers={"Accept": "text/html"}).status_code == 403
 
 
 def test_logout_ends_the_session(client: TestClient) -> None:
-    _login(client, "cadre_a")
+    page_login(client, "cadre_a")
     page = client.get("/cadre")
     cookie = client.cookies.get("rural_session")
     out = client.post("/logout", data={"csrf_token": _csrf(page.text)}, follow_redirects=False)

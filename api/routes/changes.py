@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from api.deps import EngineDep
 from api.routes.registries import KINDS_BY_TYPE, get_object
 from api.routes.units import UnitScope
-from api.scopes import PolicyDep, PrincipalDep
+from api.scopes import PolicyDep, PrincipalDep, sees_personal
 from rural import users
 from rural.enums import ChangeAction
 from rural.errors import NotFoundError, PermissionDeniedError
@@ -101,9 +101,7 @@ def object_changes(
         else:
             msg = f"没有这种对象: {object_type!r} (one of {', '.join(OBJECT_TYPES)})"
             raise NotFoundError(msg)
-        visible = policy.allows(
-            actor, Action.VIEW_PERSONAL, unit_code=unit_code, domain=Domain.HOUSEHOLDS
-        )
+        visible = sees_personal(policy, actor, unit_code)
         entries = session.exec(
             select(ChangeLog)
             .where(ChangeLog.object_type == object_type, ChangeLog.object_id == object_id)

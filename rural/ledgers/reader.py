@@ -124,11 +124,12 @@ def read_sheet(
 def has_formulas(path: Path) -> bool:
     """Whether any worksheet of the file holds a formula (a cheap look at the XML)."""
     with zipfile.ZipFile(path) as archive:
-        return any(
-            b"<f>" in archive.read(info) or b"<f " in archive.read(info)
-            for info in archive.namelist()
-            if info.startswith("xl/worksheets/") and info.endswith(".xml")
-        )
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                data = archive.read(name)
+                if b"<f>" in data or b"<f " in data:
+                    return True
+    return False
 
 
 def _refuse_formulas_without_values(path: Path, result: RawSheet, mapping: dict[int, str]) -> None:
