@@ -176,8 +176,25 @@ OPEN_ALL = """
         }
         map.closePopup();
     });
+    map.stop();  // end a pan some popup's autoPan started
     out.images = document.querySelectorAll("img").length;
     return out;
+}
+"""
+
+
+# True once no marker-cluster group is animating. After a zoom, Leaflet.markercluster swaps the
+# household markers in and out for about 300 ms (its _enqueue queue); a click landing in that
+# window presses one marker and releases on whatever replaced it, so no popup opens.
+POINTS_SETTLED = """
+() => {
+    const name = Object.keys(window).find((k) => /^map_[0-9a-f]{32}$/.test(k));
+    const map = window[name];
+    let busy = Boolean(map._animatingZoom || map._panAnim && map._panAnim._inProgress);
+    map.eachLayer((leaf) => {
+        if (leaf._topClusterLevel && (leaf._inZoomAnimation || leaf._queueTimeout)) { busy = true; }
+    });
+    return !busy;
 }
 """
 
@@ -211,6 +228,7 @@ def test_each_served_map_draws_and_stays_on_the_server(
             markers = page.locator(".leaflet-marker-pane .rural-pt")
             markers.nth(19).wait_for(state="attached")  # chunked loading adds them in turns
             assert markers.count() == 20
+            page.wait_for_function(POINTS_SETTLED)
             markers.first.click()
             household = page.locator(".leaflet-popup-content", has_text="户厕: ")
             household.wait_for(state="visible")
