@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from api import maps_routes, pages, routes, vendor
+from api import docs, maps_routes, pages, routes, vendor
 from api.deps import EngineDep, app_engine
 from api.errors import ERROR_STATUS, status_for  # noqa: F401 (the one error table lives there)
 from rural import security_log
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="rural 农村人居环境",
         lifespan=lifespan,
-        docs_url=None,  # the default docs page loads Swagger UI from a CDN
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; api/docs.py serves it locally
         redoc_url=None,
     )
     app.state.settings = settings
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(_security_headers)
     app.include_router(pages.router)
     app.include_router(vendor.router)
+    app.include_router(docs.router)  # /docs: Swagger UI from the installed package
     app.include_router(maps_routes.router)  # /maps/{kind}, behind the page login
     routes.install(app)  # error handlers, /auth/token, /api, /ogc, the people's pages
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)

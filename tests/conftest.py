@@ -11,6 +11,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine
@@ -19,6 +20,9 @@ from rural import migrate
 from rural.db import make_engine
 from rural.settings import get_settings
 from tests import pgcluster
+
+if TYPE_CHECKING:
+    from tests.apiworld import World
 
 REQUIRE_ALL = os.environ.get("RURAL_REQUIRE_ALL") == "1"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -71,6 +75,17 @@ def postgis_url(pg_cluster: pgcluster.Cluster | None) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'rural.db'}"
+
+
+@pytest.fixture
+def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
+    """The API test world (tests/apiworld.py), copied into this test's SQLite file. A module
+    that needs it changed overrides ``world`` and takes this one as its argument."""
+    from tests.apiworld import copy_world
+
+    built = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
+    yield built
+    built.engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgis"])

@@ -36,17 +36,9 @@ from tests.apiworld import (
     World,
     build_world,
     change_count,
-    copy_world,
     count,
     security_events,
 )
-
-
-@pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
-    yield world
-    world.engine.dispose()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -131,9 +132,15 @@ def test_engine_lives_with_the_app(sqlite_url: str, engine: Engine) -> None:
 
 
 def test_no_cdn_docs_pages(client: TestClient) -> None:
-    # FastAPI's default /docs loads Swagger UI from a CDN: switched off.
-    assert client.get("/docs").status_code == 404
+    # FastAPI's default /docs and /redoc load their scripts from a CDN: /redoc is off, /docs is
+    # ours (tests/test_docs_page.py) and names no other host.
     assert client.get("/redoc").status_code == 404
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(urls) >= 4
+    assert [url for url in urls if not url.startswith("/")] == []
 
 
 def test_unknown_page_is_a_chinese_404(client: TestClient) -> None:

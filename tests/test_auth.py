@@ -22,15 +22,13 @@ from rural.db import write_session
 from rural.errors import AuthenticationError, RateLimitedError
 from rural.models import PersonalAccessToken, RateCounter, SecurityEvent, SecurityEventKind, User
 from rural.settings import Settings
-from tests.apiworld import PASSWORD, VILLAGE_A1, VILLAGE_A2, World, copy_world, count
+from tests.apiworld import PASSWORD, VILLAGE_A1, VILLAGE_A2, World, count
 
 
 @pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
+def world(world: World, sqlite_url: str) -> World:
     world.settings = Settings(database_url=sqlite_url, login_max_failures=3)
-    yield world
-    world.engine.dispose()
+    return world
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
@@ -35,7 +34,7 @@ from rural.enums import Role
 from rural.lifecycle import STATEFUL_KINDS, default_lifecycles
 from rural.models import SecurityEvent, SecurityEventKind, User
 from rural.permissions import Action, Actor, Domain, default_policy
-from tests.apiworld import PEOPLE, Place, World, change_count, copy_world
+from tests.apiworld import PEOPLE, Place, World, change_count
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Signing in and out acts on no unit.
@@ -322,13 +321,6 @@ def write_routes(app: Any) -> set[tuple[str, str]]:
         for method in methods & WRITE_METHODS:
             found.add((method, path))
     return found
-
-
-@pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
-    yield world
-    world.engine.dispose()
 
 
 def _add_target_users(world: World) -> dict[str, int]:

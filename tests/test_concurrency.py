@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ from sqlmodel import Session, select
 from rural.db import make_engine, write_session
 from rural.enums import CollectionPointKind, FacilityStatus
 from rural.models import ChangeLog, CollectionPoint, StatusChange
-from tests.apiworld import VILLAGE_A1, World, copy_world, running_server
+from tests.apiworld import VILLAGE_A1, World, running_server
 
 ROUNDS = 5
 CLIENTS = 8
@@ -29,13 +28,6 @@ BURST_CLIENTS = 6
 KILL_AFTER_ACKS = 60
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
-    yield world
-    world.engine.dispose()
 
 
 def _toggle(status: str) -> str:

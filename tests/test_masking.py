@@ -16,7 +16,7 @@ from maps.problems import problem_properties
 from rural.db import write_session
 from rural.masking import mask_name, mask_record, mask_text
 from rural.models import Problem
-from tests.apiworld import World, copy_world, page_login
+from tests.apiworld import World, page_login
 
 MOBILE, ID_NUMBER = "13912345678", "33112819900101123X"
 WRITTEN = f"村民反映垃圾桶满溢，联系人手机{MOBILE}，身份证{ID_NUMBER}。"
@@ -67,8 +67,7 @@ def test_a_record_is_masked_field_by_field() -> None:
 
 
 @pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
+def world(world: World) -> World:
     problem_id = world.inside.ids["problem"]
     with write_session(world.engine) as session:
         problem = session.get(Problem, problem_id)
@@ -78,8 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator
         problem.responsible = FINDER
         problem.result = WRITTEN
         session.add(problem)
-    yield world
-    world.engine.dispose()
+    return world
 
 
 @pytest.fixture

@@ -23,16 +23,8 @@ from tests.apiworld import (
     VILLAGE_A1,
     VILLAGE_A2,
     World,
-    copy_world,
     running_server,
 )
-
-
-@pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
-    yield world
-    world.engine.dispose()
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from tests.apiworld import (
     PHONE,
     VILLAGE_A1,
     World,
-    copy_world,
     count,
     page_login,
 )
@@ -30,8 +29,7 @@ HOSTILE = "<script>alert(1)</script>`${x}`"
 
 
 @pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
+def world(world: World, sqlite_url: str) -> World:
     world.settings = Settings(
         database_url=sqlite_url, public_requests_per_minute=3, public_window_seconds=3600
     )
@@ -40,8 +38,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator
         assert point is not None
         point.name = HOSTILE
         session.add(point)
-    yield world
-    world.engine.dispose()
+    return world
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ a facility's status with a note, and nothing overflows the screen sideways."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlmodel import Session, select
 
 from rural.db import make_engine
 from rural.models import StatusChange
-from tests.apiworld import PASSWORD, World, copy_world, running_server
+from tests.apiworld import PASSWORD, World, running_server
 
 pytestmark = pytest.mark.browser
 # Set RURAL_SCREENSHOT=path.png to keep the phone screenshot for a look.
@@ -23,14 +22,6 @@ WECHAT_UA = (
     "Mozilla/5.0 (Linux; Android 13; Phone) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/116.0 Mobile Safari/537.36 MicroMessenger/8.0.40"
 )
-
-
-@pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
-    world.engine.dispose()
-    yield world
-    world.engine.dispose()
 
 
 def _no_sideways_scroll(page: Any) -> bool:

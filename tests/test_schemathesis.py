@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,18 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from api.app import create_app
-from tests.apiworld import World, copy_world
+from tests.apiworld import World
 
 EXAMPLES = int(os.environ.get("RURAL_SCHEMATHESIS_EXAMPLES", "4"))
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
-    yield world
-    world.engine.dispose()
 
 
 def _if_match(case: Any, client: TestClient, auth: dict[str, str]) -> None:

@@ -7,7 +7,6 @@ else may claim an address by sending the header.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,18 +14,11 @@ import pytest
 from sqlmodel import Session, col, select
 
 from rural.models import SecurityEvent, SecurityEventKind
-from tests.apiworld import World, copy_world, running_server
+from tests.apiworld import World, running_server
 
 pytestmark = pytest.mark.slow
 
 CLIENT = "203.0.113.7"  # the address a proxy reports for the real client (TEST-NET-3)
-
-
-@pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str) -> Iterator[World]:
-    world = copy_world(tmp_path_factory.getbasetemp(), sqlite_url)
-    yield world
-    world.engine.dispose()
 
 
 def _failed_login_address(world: World, folder: Path, proxies: str) -> str:
