@@ -199,6 +199,17 @@ POINTS_SETTLED = """
 """
 
 
+# The map's centre and zoom, to see whether something moved it.
+MAP_VIEW = """
+() => {
+    const name = Object.keys(window).find((k) => /^map_[0-9a-f]{32}$/.test(k));
+    const map = window[name];
+    const centre = map.getCenter();
+    return [centre.lat, centre.lng, map.getZoom()];
+}
+"""
+
+
 def _open_all(page: Any) -> dict[str, Any]:
     found: dict[str, Any] = page.evaluate(OPEN_ALL)
     return found
@@ -290,8 +301,9 @@ def test_hovering_and_searching_villages_show_names_literally(
         page.locator(".leaflet-popup-close-button").click()
         popup.wait_for(state="detached")
         box.fill("村")  # in more than one name: no jump
-        box.press("Enter")
-        page.wait_for_timeout(300)
+        view = page.evaluate(MAP_VIEW)
+        box.press("Enter")  # the search runs in the keydown handler, before press() returns
+        assert page.evaluate(MAP_VIEW) == view
         assert page.locator(".leaflet-popup-content").count() == 0
         _assert_clean(watch)
     finally:

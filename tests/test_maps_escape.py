@@ -7,7 +7,9 @@ import math
 
 import pytest
 
-from maps.escape import MISSING_TEXT, escape_properties, escape_text
+from maps.escape import escape_properties, escape_text
+
+MISSING = "—"  # what a popup shows for a missing value (an em dash)
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -55,7 +57,7 @@ def test_escape_text_is_not_idempotent_by_design() -> None:
 
 @pytest.mark.parametrize("value", [None, math.nan])
 def test_missing_values_become_a_dash(value: object) -> None:
-    assert escape_text(value) == MISSING_TEXT
+    assert escape_text(value) == MISSING
 
 
 def test_escape_properties_escapes_strings_and_keeps_numbers() -> None:
@@ -72,8 +74,8 @@ def test_escape_properties_escapes_strings_and_keeps_numbers() -> None:
         "households": 12,
         "rate": 0.5,
         "flag": True,
-        "missing": MISSING_TEXT,
-        "nan": MISSING_TEXT,
+        "missing": MISSING,
+        "nan": MISSING,
     }
 
 

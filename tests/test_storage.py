@@ -255,14 +255,15 @@ def test_a_writer_that_waits_past_the_busy_timeout_gets_sqlites_answer(tmp_path:
     thread = threading.Thread(target=holder)
     thread.start()
     assert holding.wait(10)
-    start = time.monotonic()
     try:
+        # The holder keeps the lock until released (10 s at most): an answer while it still
+        # holds it is SQLite's "locked" after the busy timeout, not a wait for the holder.
         with (
             pytest.raises(exc.OperationalError, match="locked"),
             write_session(engine) as session,
         ):
             session.execute(text("SELECT 1"))
-        assert time.monotonic() - start < 5
+        assert thread.is_alive()
     finally:
         release.set()
         thread.join(10)
