@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -317,4 +318,29 @@ def test_cli_adds_the_first_admin_with_a_password_from_stdin(
     assert token.exit_code == 0
     assert "rpat_" in token.output
     assert runner.invoke(app, ["user", "deactivate", "boss"]).exit_code == 0
+    database = world.settings.database_url.removeprefix("sqlite:///")
+    conn = sqlite3.connect(database)
+    try:
+        active = conn.execute("SELECT active FROM user_account WHERE username = 'boss'").fetchall()
+    finally:
+        conn.close()
+    assert active == [(0,)]
+    with write_session(world.engine) as session:
+        session.add(
+            SecurityEvent(
+                kind=SecurityEventKind.LOGIN,
+                username="forty_days_ago",
+                at=clock.now() - timedelta(days=40),
+            )
+        )
+        session.add(
+            SecurityEvent(
+                kind=SecurityEventKind.LOGIN,
+                username="five_days_ago",
+                at=clock.now() - timedelta(days=5),
+            )
+        )
     assert runner.invoke(app, ["security", "purge", "--days", "30"]).exit_code == 0
+    left = [e.username for e in security_events_of(world)]
+    assert "forty_days_ago" not in left  # older than the 30 days kept
+    assert "five_days_ago" in left

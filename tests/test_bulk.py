@@ -345,30 +345,43 @@ def test_point_wkb_is_byte_for_byte_shapely() -> None:
 
 
 @pytest.mark.parametrize(
-    ("model", "row", "match"),
+    ("model", "table", "row", "match"),
     [
-        (m.Unit, {"code": PROVINCE, "name": "x", "level": "planet"}, r"unit\.level row 0.*planet"),
         (
             m.Unit,
+            "unit",
+            {"code": PROVINCE, "name": "x", "level": "planet"},
+            r"unit\.level row 0.*planet",
+        ),
+        (
+            m.Unit,
+            "unit",
             {"code": PROVINCE, "name": "x", "level": "province", "geom": Point(1, 2)},
             r"unit\.geom row 0: expected a MULTIPOLYGON geometry, got Point",
         ),
-        (m.Unit, {"code": PROVINCE, "name": "x", "level": "province", "colour": 1}, "colour"),
-        (m.Unit, {"code": PROVINCE, "level": "province"}, r"unit\.name is required"),
+        (
+            m.Unit,
+            "unit",
+            {"code": PROVINCE, "name": "x", "level": "province", "colour": 1},
+            "colour",
+        ),
+        (m.Unit, "unit", {"code": PROVINCE, "level": "province"}, r"unit\.name is required"),
         (
             m.PublicToilet,
+            "public_toilet",
             {"village_code": VILLAGE, "name": "x", "toilet_type": "none", "condition": "wet"},
             r"public_toilet\.condition row 0.*'wet'",
         ),
     ],
 )
 def test_bad_values_are_refused_naming_field_and_value(
-    engine: Engine, model: type[SQLModel], row: dict[str, Any], match: str
+    engine: Engine, model: type[SQLModel], table: str, row: dict[str, Any], match: str
 ) -> None:
     with pytest.raises(ValidationError, match=match):
         bulk_insert(engine, model, [row])
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM unit")).scalar() == 0
+        # nothing written to the table the rows were for
+        assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
 
 
 def test_a_failed_load_writes_nothing_and_restores_synchronous(engine: Engine) -> None:

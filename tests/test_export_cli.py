@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pyogrio
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -77,7 +79,30 @@ def test_xlsx_and_geojson_commands(tmp_path: Path, county_url: str) -> None:
     runner = CliRunner()
     book = runner.invoke(app, ["export", "xlsx", str(tmp_path / "all.xlsx")])
     assert book.exit_code == 0, book.output
-    assert (tmp_path / "all.xlsx").stat().st_size > 0
+    workbook = load_workbook(tmp_path / "all.xlsx", read_only=True)
+    try:
+        assert workbook.sheetnames[0] == "说明"
+        rows = list(workbook["农户"].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    conn = sqlite3.connect(str(county_url).removeprefix("sqlite:///"))
+    try:
+        households = conn.execute("SELECT count(*) FROM household").fetchone()[0]
+    finally:
+        conn.close()
+    assert households == 12  # build_county writes 12 households
+    assert len(rows) == 1 + households  # a header row, then one row per household
+    first = dict(zip(rows[0], rows[1], strict=True))
+    # no --include-personal: the first household (张三丰, 11010519491231002X, 13800001234,
+    # 一组1号) comes out as the masking rules say: a name keeps its first character, an ID
+    # number its first 6 and last 4, a phone its first 3 and last 4
+    assert first["户编码"] == "3301021012010000"
+    assert (first["户主姓名"], first["身份证号"], first["联系电话"], first["地址"]) == (
+        "张**",
+        "110105********002X",
+        "138****1234",
+        "一***",
+    )
     folder = tmp_path / "layers"
     layers = runner.invoke(app, ["export", "geojson", str(folder)])
     assert layers.exit_code == 0, layers.output
