@@ -10,6 +10,7 @@ import getpass
 import os
 from typing import Annotated
 
+import pydantic
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -228,7 +229,16 @@ def db_current() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except pydantic.ValidationError as exc:  # settings from the environment: say which, briefly
+        # Never the rejected values: one of them may be the secret key.
+        for error in exc.errors(include_input=False, include_url=False):
+            field = "_".join(str(part) for part in error.get("loc", ())).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            where = f" RURAL_{field}" if field else ""
+            print_error(err_console, f"设置有误 (settings){where}: {message}")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

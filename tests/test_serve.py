@@ -7,6 +7,9 @@ else may claim an address by sending the header.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -62,3 +65,33 @@ def test_the_development_secret_serves_loopback_only(
     refused = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "9"])  # noqa: S104
     assert refused.exit_code == 2
     assert "RURAL_SECRET_KEY" in refused.output
+
+
+def test_a_refused_setting_is_named_and_its_value_never_printed(tmp_path: Path) -> None:
+    """A secret key too short for production: the real command says which setting and why, in
+    one line, with no traceback and nothing of the key it refused."""
+    key = "Abc123SecretValueThirtyOneChars"  # 31 characters: one too few
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RURAL_")},
+        "RURAL_DATABASE_URL": f"sqlite:///{tmp_path / 'rural.db'}",
+        "RURAL_ENVIRONMENT": "production",
+        "RURAL_SECRET_KEY": key,
+    }
+    rural = str(Path(sys.executable).parent / "rural")
+    result = subprocess.run(
+        [rural, "serve", "--port", "9"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "RURAL_SECRET_KEY" in output
+    assert "32" in output
+    assert "Traceback" not in output
+    assert "ThirtyOne" not in output
+    assert "Chars" not in output
+    bad_number = {**environment, "RURAL_SECRET_KEY": key + "!", "RURAL_LOGIN_MAX_FAILURES": "abc"}
+    result = subprocess.run(
+        [rural, "stats"], env=bad_number, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "RURAL_LOGIN_MAX_FAILURES" in result.stderr
+    assert "abc" not in result.stderr

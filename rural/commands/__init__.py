@@ -11,5 +11,6 @@ def print_error(
 ) -> None:
     """``错误: message`` with the label coloured and the message as plain text: never read as
     rich markup, since an error may quote what a user typed (a name with brackets, a URL
-    template like ``http(s)://host[:port][/path]``)."""
-    console.print(Text.assemble((f"{label}: ", style), str(message)))
+    template like ``http(s)://host[:port][/path]``). Never broken into lines by rich: a list of
+    valid names in it must survive copying from a narrow terminal."""
+    console.print(Text.assemble((f"{label}: ", style), str(message)), soft_wrap=True)
