@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from api.app import create_app
 from api.errors import ERROR_TABLE, lookup
 from rural import security_log
+from rural.db import write_session
+from rural.enums import ExcretaDestination, ToiletClass, ToiletCondition, ToiletType
 from rural.errors import (
     InvalidTransitionError,
     NotFoundError,
@@ -25,7 +27,14 @@ from rural.errors import (
     ValidationError,
     VersionRequiredError,
 )
-from rural.models import ChangeLog, Household, SecurityEvent, StatusChange
+from rural.models import (
+    ChangeLog,
+    Household,
+    HouseholdToilet,
+    SecurityEvent,
+    StatusChange,
+    ToiletState,
+)
 from rural.settings import Settings
 from tests.apiworld import (
     HOUSEHOLDER,
@@ -301,15 +310,121 @@ def test_change_log_rows_are_append_only(world: World) -> None:
     assert count(world.engine, ChangeLog) > 0
 
 
+def _household_with_toilet(
+    session: Session,
+    *,
+    code: str | None,
+    village: str,
+    toilet: tuple[ToiletType, ToiletCondition, ExcretaDestination] | None,
+    resident: bool = True,
+) -> None:
+    """A household (``code`` None: the world's household of ``village``) with one toilet whose
+    only state began in 2025. The stored class is left 'harmless' on purpose: the rule
+    (rules/toilet_class.toml, class_source = "rule") decides, not the stored class."""
+    if code is None:
+        household = session.scalars(
+            select(Household).where(Household.village_code == village)  # type: ignore[arg-type]
+        ).one()
+    else:
+        household = Household(code=code, village_code=village, resident=resident)
+        session.add(household)
+        session.flush()
+    if toilet is None:
+        return
+    kind, condition, destination = toilet
+    ledger = HouseholdToilet(
+        household_id=household.id,
+        toilet_type=kind,
+        condition=condition,
+        excreta_destination=destination,
+        toilet_class=ToiletClass.HARMLESS,
+    )
+    session.add(ledger)
+    session.flush()
+    session.add(
+        ToiletState(
+            toilet_id=ledger.id,
+            effective_on=date(2025, 6, 1),
+            toilet_type=kind,
+            condition=condition,
+            excreta_destination=destination,
+            toilet_class=ToiletClass.HARMLESS,
+            actor="test",
+        )
+    )
+
+
 def test_indicators_of_a_unit_and_its_villages(world: World, client: TestClient) -> None:
+    tank, untreated = ExcretaDestination.ONSITE_TANK, ExcretaDestination.UNTREATED_DISCHARGE
+    three = ToiletType.THREE_COMPARTMENT
+    with write_session(world.engine) as session:
+        # A1: the world's household 001 (resident): 三格化粪池 in use, tank -> harmless;
+        # 002 (resident): 深坑防冻式 in use -> sanitary, not harmless;
+        # 003 (NOT resident): 三格化粪池 in use -> harmless, but outside the default
+        # denominator (常住户, rules/indicators.toml).
+        _household_with_toilet(
+            session, code=None, village=VILLAGE_A1, toilet=(three, ToiletCondition.IN_USE, tank)
+        )
+        _household_with_toilet(
+            session,
+            code=VILLAGE_A1 + "002",
+            village=VILLAGE_A1,
+            toilet=(ToiletType.DEEP_PIT_FROSTPROOF, ToiletCondition.IN_USE, tank),
+        )
+        _household_with_toilet(
+            session,
+            code=VILLAGE_A1 + "003",
+            village=VILLAGE_A1,
+            toilet=(three, ToiletCondition.IN_USE, tank),
+            resident=False,
+        )
+        # A2 (no household in the world): 001 三格化粪池 frozen (broken: only toilets in use
+        # count); 002 other flush toilet piped untreated to a ditch -> non-sanitary.
+        _household_with_toilet(
+            session,
+            code=VILLAGE_A2 + "001",
+            village=VILLAGE_A2,
+            toilet=(three, ToiletCondition.FROZEN, tank),
+        )
+        _household_with_toilet(
+            session,
+            code=VILLAGE_A2 + "002",
+            village=VILLAGE_A2,
+            toilet=(ToiletType.FLUSH_OTHER, ToiletCondition.IN_USE, untreated),
+        )
     headers = world.bearer("official_a")
     rows = client.get(
         "/api/indicators", params={"level": "village", "period": "2026"}, headers=headers
     )
     assert rows.status_code == 200, rows.text
-    units = {r["unit_code"] for r in rows.json()}
-    assert units <= {VILLAGE_A1, VILLAGE_A2}
-    assert rows.json()
+    got = {
+        (r["unit_code"], r["indicator"]): (r["numerator"], r["denominator"], r["value"])
+        for r in rows.json()
+    }
+    # the official of town A sees exactly its two villages (not county B's village)
+    assert {unit for unit, _ in got} == {VILLAGE_A1, VILLAGE_A2}
+    expected = {
+        # A1: resident households 001, 002 -> 2; sanitary-or-better in use: 001, 002 -> 2;
+        # harmless: 001 -> 1 (003 is harmless but not resident)
+        (VILLAGE_A1, "sanitary_toilet_rate"): (2, 2, 1.0),
+        (VILLAGE_A1, "harmless_toilet_rate"): (1, 2, 0.5),
+        # A2: 2 resident households, the frozen toilet does not count, the ditch one is
+        # non-sanitary -> 0 of 2
+        (VILLAGE_A2, "sanitary_toilet_rate"): (0, 2, 0.0),
+        (VILLAGE_A2, "harmless_toilet_rate"): (0, 2, 0.0),
+        # sewage: A1 has the world's one operating plant (1 of 1 in service); A2 has none
+        (VILLAGE_A1, "sewage_operation_rate"): (1, 1, 1.0),
+        (VILLAGE_A2, "sewage_operation_rate"): (0, 0, None),
+        # no household is connected to a sewage facility: 0 of the resident households
+        (VILLAGE_A1, "sewage_treatment_rate"): (0, 2, 0.0),
+        (VILLAGE_A2, "sewage_treatment_rate"): (0, 2, 0.0),
+        # no titles: 0 of 1 village each
+        (VILLAGE_A1, "civilized_title_rate"): (0, 1, 0.0),
+        (VILLAGE_A2, "civilized_title_rate"): (0, 1, 0.0),
+        # no sorting inspections: 0 of 0, no value
+        (VILLAGE_A1, "sorting_participation_rate"): (0, 0, None),
+    }
+    assert {key: got.get(key) for key in expected} == expected
     refused = client.get("/api/indicators", params={"unit": "331129000000"}, headers=headers)
     assert refused.status_code == 403
     bad = client.get("/api/indicators", params={"period": "2026Q9"}, headers=headers)

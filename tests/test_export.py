@@ -799,6 +799,39 @@ def test_xlsx_has_a_sheet_per_table(tmp_path: Path, source: tuple[Engine, dict[s
     assert workbook.sheetnames[0] == "说明"
     expected = {TABLE_LABELS[t.name] for t in exported_tables(masked=True)}
     assert set(workbook.sheetnames[1:]) == expected
+    # written out: every table but the live sessions and rate counters, and (masked) neither
+    # the security log nor the access tokens
+    assert sorted(workbook.sheetnames[1:]) == sorted(
+        [
+            "行政区划",
+            "区划代码对照",
+            "区划沿革",
+            "数据集信息",
+            "变更记录",
+            "状态变更历史",
+            "用户",
+            "农户",
+            "户厕",
+            "户厕状态历史",
+            "农村公厕",
+            "垃圾收集点",
+            "垃圾转运站",
+            "垃圾处理设施",
+            "收运链接",
+            "收运记录",
+            "垃圾吨位记录",
+            "垃圾分类入户抽查",
+            "污水处理设施",
+            "污水接户",
+            "污水设施巡检",
+            "污水设施报修",
+            "出水水质检测",
+            "美丽庭院评定",
+            "文明村镇称号",
+            "问题",
+            "问题照片",
+        ]
+    )
     sheet = workbook["农户"]
     rows = list(sheet.iter_rows(values_only=True))
     header = list(rows[0])

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -52,46 +53,73 @@ def _run(*args: str) -> tuple[int, str]:
 
 def test_csv_and_json_carry_numerators_and_denominators(db: Engine) -> None:
     _county(db)
-    code, out = _run(
-        "indicators",
-        "--unit",
-        COUNTY,
-        "--period",
-        "2026Q3",
-        "--level",
-        "town",
-        "--indicator",
-        "harmless_toilet_rate",
-        "--format",
-        "csv",
-    )
-    assert code == 0, out
-    rows = list(csv.DictReader(io.StringIO(out)))
-    # town 101: (3 + 0) / (4 + 2) = 3/6; town 102: 1/1
-    assert [(r["unit_code"], r["numerator"], r["denominator"], r["value"]) for r in rows] == [
-        (TOWN, "3.0", "6.0", "0.5"),
-        (TOWN_B, "1.0", "1.0", "1.0"),
+    # Households that are resident but not registered, or the other way round (the rest of
+    # the county is both), so that the two denominators differ:
+    #   A village 101201: registered, not resident, harmless toilet in use
+    #   B village 101202: resident, not registered, no toilet
+    #   C village 102201: registered, not resident, harmless toilet in use
+    world = World(db)
+    world.household_seq = 100  # after _county's households
+    a = world.household("331128101201", resident=False, registered=True)
+    world.toilet(a, (date(2020, 1, 1), TC, "in_use", TANK))
+    world.household("331128101202", resident=True, registered=False)
+    c = world.household("331128102201", resident=False, registered=True)
+    world.toilet(c, (date(2020, 1, 1), TC, "in_use", TANK))
+
+    def town_rows(*extra: str) -> list[tuple[str, str, str, float]]:
+        code, out = _run(
+            "indicators",
+            "--unit",
+            COUNTY,
+            "--period",
+            "2026Q3",
+            "--level",
+            "town",
+            "--indicator",
+            "harmless_toilet_rate",
+            "--format",
+            "csv",
+            *extra,
+        )
+        assert code == 0, out
+        return [
+            (r["unit_code"], r["numerator"], r["denominator"], float(r["value"]))
+            for r in csv.DictReader(io.StringIO(out))
+        ]
+
+    # resident (the default): town 101: harmless 3 + 0 / households (4 + B) + 2 = 3/7;
+    # town 102: 1/1 (C is not resident)
+    assert town_rows() == [
+        (TOWN, "3.0", "7.0", pytest.approx(3 / 7)),
+        (TOWN_B, "1.0", "1.0", 1.0),
     ]
-    code, out = _run(
-        "indicators",
-        "--unit",
-        COUNTY,
-        "--period",
-        "2026Q3",
-        "--format",
-        "json",
-        "--denominator",
-        "registered",
-    )
-    assert code == 0, out
-    payload = json.loads(out)
-    assert payload["options"]["toilet_denominator"] == "registered"
-    by_id = {v["id"]: v for v in payload["values"]}
-    # county: (3 + 0 + 1) / (4 + 2 + 1) = 4/7
-    assert (
-        by_id["harmless_toilet_rate"]["numerator"],
-        by_id["harmless_toilet_rate"]["denominator"],
-    ) == (4, 7)
+    # registered: town 101: (3 + A) / (4 + A + 2) = 4/7 (B is not registered);
+    # town 102: (1 + C) / (1 + C) = 2/2
+    assert town_rows("--denominator", "registered") == [
+        (TOWN, "4.0", "7.0", pytest.approx(4 / 7)),
+        (TOWN_B, "2.0", "2.0", 1.0),
+    ]
+
+    def county_json(*extra: str) -> dict[str, Any]:
+        code, out = _run(
+            "indicators", "--unit", COUNTY, "--period", "2026Q3", "--format", "json", *extra
+        )
+        assert code == 0, out
+        return dict(json.loads(out))
+
+    def harmless(payload: dict[str, Any]) -> tuple[float, float]:
+        value = {v["id"]: v for v in payload["values"]}["harmless_toilet_rate"]
+        return value["numerator"], value["denominator"]
+
+    default = county_json()
+    assert default["options"]["toilet_denominator"] == "resident"
+    # county, resident: (3 + 0 + 1) / (4 + 2 + 1 + B) = 4/8
+    assert harmless(default) == (4, 8)
+    registered = county_json("--denominator", "registered")
+    assert registered["options"]["toilet_denominator"] == "registered"
+    # county, registered: (3 + A + 0 + 1 + C) / (4 + A + 2 + 1 + C) = 6/9
+    assert harmless(registered) == (6, 9)
+    by_id = {v["id"]: v for v in registered["values"]}
     assert by_id["station_load"]["value"] is None
 
 

@@ -180,11 +180,6 @@ def test_the_civilized_title_rate_matches_the_stated_shares(
         table = compute(demo, unit_code=county, period=period, indicators=["civilized_title_rate"])
         terms = {g: (n, shares[g]) for g, n in villages.items()}
         _within_mixture(table, county, "civilized_title_rate", terms)
-    # the stated shares make about 45% (target of the superiors: more than half)
-    expected = sum(
-        dist.PROGRESS_VILLAGE_SHARES[g] * dist.TITLE_HELD_SHARES[g] for g in dist.PROGRESS_GROUPS
-    )
-    assert expected == pytest.approx(0.4465)
 
 
 def test_household_figures_match_the_stated_shares(figures: IndicatorTable, county: str) -> None:
@@ -232,7 +227,6 @@ def test_weighed_tonnage_keeps_the_category_shares(figures: IndicatorTable, coun
     up, down = 1.015 * 1.018, 0.985 * 0.982
     high = share * up / (share * up + (1 - share) * down)
     low = share * down / (share * down + (1 - share) * up)
-    assert (round(low, 4), round(high, 4)) == (0.1227, 0.1376)
     recycling = figures.value(county, "recycling_rate")
     assert recycling.value is not None
     assert low <= recycling.value <= high
@@ -251,7 +245,12 @@ def test_towns_sum_to_the_county(demo: Engine, county: str, figures: IndicatorTa
         assert block["denominator"].sum() == county_value.denominator
 
 
-def test_the_superiors_sheet_for_the_demo(demo: Engine, county: str, tmp_path: Path) -> None:
+def test_the_superiors_sheet_for_the_demo(
+    demo: Engine, county: str, figures: IndicatorTable, tmp_path: Path
+) -> None:
+    """The 合计 row of the sheet: every numerator and denominator is the sum of the village
+    rows above it (read back from the file), its rate their quotient; and for the figures
+    counted per village it equals the county's own figure, computed at county level."""
     from rural.reports.xlsx import Footer, write_village_report
 
     table = compute(demo, unit_code=county, period=COUNTY_PERIOD, level="village")
@@ -262,5 +261,50 @@ def test_the_superiors_sheet_for_the_demo(demo: Engine, county: str, tmp_path: P
 
     sheet = openpyxl.load_workbook(path).active
     assert sheet is not None
-    # title, subtitle, two header rows, one row per rural village, the totals row
-    assert sheet.cell(4 + len(table.codes) + 1, 1).value == "合计"
+    # title, subtitle, two header rows (1-4), one row per rural village, the totals row
+    villages = len(table.codes)
+    first, totals = 5, 5 + villages
+    assert sheet.cell(totals, 1).value == "合计"
+    codes = [sheet.cell(r, 4).value for r in range(first, totals)]
+    assert codes == list(table.codes)
+    # indicator blocks from column 5 on: the name (merged over three columns) in row 3, then
+    # 分子 / 分母 / 比率 in row 4
+    blocks: dict[str, int] = {}
+    col = 5
+    while sheet.cell(3, col).value:
+        assert [sheet.cell(4, col + j).value for j in range(3)] == ["分子", "分母", "比率"]
+        blocks[str(sheet.cell(3, col).value)] = col
+        col += 3
+    assert len(blocks) == len(table.definitions)
+
+    def column_sum(col: int) -> float:
+        cells = [sheet.cell(r, col).value for r in range(first, totals)]
+        return float(sum(v for v in cells if isinstance(v, int | float)))
+
+    checked = 0
+    for name, col in blocks.items():
+        numerator, denominator = column_sum(col), column_sum(col + 1)
+        total_num, total_den = sheet.cell(totals, col).value, sheet.cell(totals, col + 1).value
+        assert total_num == pytest.approx(numerator), name
+        assert total_den == pytest.approx(denominator), name
+        rate = sheet.cell(totals, col + 2).value
+        if denominator > 0 and isinstance(rate, int | float):
+            assert rate == pytest.approx(numerator / denominator), name
+            checked += 1
+    assert checked >= 5
+    # figures counted per village (households, villages): the totals row is the county's figure
+    for key, label in (
+        ("harmless_toilet_rate", "无害化卫生厕所普及率"),
+        ("sanitary_toilet_rate", "卫生厕所普及率"),
+        ("courtyard_pass_rate", "美丽庭院达标率"),
+        ("sewage_treatment_rate", "生活污水治理率"),
+        ("civilized_title_rate", "县级及以上文明村占比"),
+    ):
+        (col,) = [c for name, c in blocks.items() if name.split("(")[0] == label]
+        county_value = figures.value(county, key)
+        assert county_value.denominator is not None
+        assert county_value.denominator > 0
+        assert (sheet.cell(totals, col).value, sheet.cell(totals, col + 1).value) == (
+            county_value.numerator,
+            county_value.denominator,
+        ), key

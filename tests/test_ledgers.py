@@ -330,6 +330,25 @@ def test_template_has_headers_choices_and_notes(tmp_path: Path, kind: Any) -> No
     data = workbook[kind.label]
     headers = [c.value for c in data[1]]
     assert headers == [c.header for c in kind.all_columns]
+    if kind.name == "households":
+        # the household ledger's columns, written out (rural.models.Household: code, village,
+        # natural village, householder, ID number, phone, address, members, 常住户 / 户籍户 /
+        # 应改户 flags, location)
+        assert headers == [
+            "户编码",
+            "村代码",
+            "自然村代码",
+            "户主姓名",
+            "身份证号",
+            "联系电话",
+            "地址",
+            "人口数",
+            "常住户",
+            "户籍户",
+            "应改户",
+            "经度",
+            "纬度",
+        ]
     assert data.max_row == 1  # no example rows to delete by hand
     notes = "\n".join(
         str(c.value) for row in workbook["说明"].iter_rows() for c in row if c.value is not None

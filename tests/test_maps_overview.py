@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import folium
 import geopandas as gpd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon
@@ -96,14 +97,50 @@ def test_tooltip_properties_are_escaped_and_formatted() -> None:
     assert [p["town_name"] for p in props] == ["甲镇"] * 3
 
 
-def test_fill_colours_follow_the_rate_classes() -> None:
-    html = _render()
-    # 0.95 -> >= 95% (dark green); 0.25 -> < 50% (red); NaN -> no-data grey.
-    assert re.search(r'case "0":\s*return \{[^}]*"fillColor": "#1a9641"', html)
-    assert re.search(r'case "1":\s*return \{[^}]*"fillColor": "#d7191c"', html)
-    assert re.search(r'case "2":\s*return \{[^}]*"fillColor": "#bdbdbd"', html) or re.search(
-        r'default:\s*return \{[^}]*"fillColor": "#bdbdbd"', html
+def _fill_by_code(m: folium.Map) -> dict[str, object]:
+    """Each village's fill colour from the style function of the village layer itself."""
+    (layer,) = [
+        child
+        for child in m._children.values()
+        if isinstance(child, folium.GeoJson) and str(child.layer_name).startswith("村 · ")
+    ]
+    return {
+        f["properties"]["code"]: layer.style_function(f)["fillColor"]
+        for f in layer.data["features"]
+    }
+
+
+def _page_fills(html: str, feature_ids: list[str]) -> dict[str, str]:
+    """The fill colour the page's styler gives each of ``feature_ids``: its own case of the
+    switch, or the default when no case names it."""
+    styler = re.search(
+        r"_styler\(feature\) \{\s*switch\(feature\.id\) \{(.*?)\n\s*\}\n", html, re.S
     )
+    assert styler is not None
+    cases: dict[str, str] = {}
+    default: str | None = None
+    for labels, style in re.findall(
+        r'((?:case "\d+":\s*)+|default:\s*)return (\{[^}]*\});', styler.group(1)
+    ):
+        colour = json.loads(style)["fillColor"]
+        if labels.strip().startswith("default"):
+            default = colour
+        for feature_id in re.findall(r'case "(\d+)":', labels):
+            cases[feature_id] = colour
+    assert default is not None
+    return {i: cases.get(i, default) for i in feature_ids}
+
+
+def test_fill_colours_follow_the_rate_classes() -> None:
+    # 0.95 -> >= 95% (dark green); 0.25 -> < 50% (red); NaN (no households) -> no-data grey.
+    expected = {"330102100201": "#1a9641", "330102100202": "#d7191c", "330102100203": "#bdbdbd"}
+    m = build_overview_map(_villages(), _towns(), title="t", setup=_setup())
+    assert _fill_by_code(m) == expected
+    # and the page's styler draws each feature so (by the feature ids in the page)
+    html = render_page(m, assets=Assets.served())
+    ids = {f["properties"]["code"]: str(f["id"]) for f in _village_features(html)}
+    fills = _page_fills(html, list(ids.values()))
+    assert {code: fills[ids[code]] for code in ids} == expected
 
 
 @pytest.mark.parametrize(("demo", "shown"), [(True, True), (False, False)])
