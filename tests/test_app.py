@@ -11,8 +11,10 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from maps.assets import asset_files
+from rural.db import write_session
 from rural.settings import Settings
-from tests.factories import ToiletMix, VillageSpec, small_county
+from tests.apiworld import World, page_login
+from tests.factories import ToiletMix, VillageSpec, mark_demo, small_county
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 BACKTICK = "王`家村"
@@ -46,6 +48,9 @@ def test_index_names_the_county_and_links_the_map(engine: Engine, client: TestCl
     assert "清溪县" in page
     assert "2 个乡镇 · 3 个村" in page
     assert 'href="maps/overview"' in page
+    for link in ("login", "docs"):  # the way in, and the API's documentation
+        assert f'href="{link}"' in page
+        assert client.get(f"/{link}").status_code == 200
     assert "示例数据" not in page
     assert "http://" not in page
     assert "https://" not in page
@@ -159,12 +164,31 @@ def test_error_page_escapes_the_requested_path(client: TestClient) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 
+DEMO_BADGE = re.compile(r'<span [^>]*id="demo-badge"[^>]*>示例数据</span>')
+# Each signed-in page with a user who may open it (tests/apiworld.py's roles).
+SIGNED_IN_PAGES = (
+    ("/cadre", "cadre_a"),
+    ("/official", "official_a"),
+    ("/admin/users", "admin_a"),
+    ("/account/tokens", "villager_a"),
+)
+
+
 @pytest.mark.parametrize("demo", [True, False])
-def test_every_site_page_says_when_the_data_is_the_demo(
-    engine: Engine, client: TestClient, demo: bool
-) -> None:
-    """The login page (and every page on the same base: the cadre's, admin, tokens) carries
-    the 示例数据 badge on a demo database, and only there."""
-    _county(engine, demo=demo)
-    page = client.get("/login").text
-    assert ('id="demo-badge"' in page) is demo
+def test_every_site_page_says_when_the_data_is_the_demo(world: World, demo: bool) -> None:
+    """The login page and every signed-in page (the cadre's, the official's, user admin,
+    tokens) carry the 示例数据 badge on a demo database, and only there."""
+    if demo:  # what the demo generator writes: dataset_info 'demo' = 'true'
+        with write_session(world.engine) as session:
+            mark_demo(session=session)
+    app = create_app(world.settings)
+    with TestClient(app) as anonymous:
+        login = anonymous.get("/login")
+        assert login.status_code == 200
+        assert (DEMO_BADGE.search(login.text) is not None) is demo
+    for path, username in SIGNED_IN_PAGES:
+        with TestClient(app) as client:
+            assert page_login(client, username) == 303
+            page = client.get(path, follow_redirects=False)
+            assert page.status_code == 200, (path, username)
+            assert (DEMO_BADGE.search(page.text) is not None) is demo, path

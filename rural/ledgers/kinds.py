@@ -335,7 +335,7 @@ KINDS: tuple[LedgerKind, ...] = (
                 "户编码",
                 "code",
                 required=True,
-                help="本县唯一的户编码,一般为村代码+3位户序号",
+                help="本县唯一的户编码(最长20位),一般为村代码+户序号",
                 example="331122101201001",
                 max_length=20,
                 aliases=("户号", "农户编码"),

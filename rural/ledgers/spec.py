@@ -42,7 +42,7 @@ TYPE_LABELS: dict[ColumnType, str] = {
     ColumnType.DATE: "日期(如 2024-05-01)",
     ColumnType.DATETIME: "日期时间(北京时间,如 2024-05-01 08:30)",
     ColumnType.ENUM: "下拉选项",
-    ColumnType.UNIT_CODE: "12位统计用区划代码(文本格式)",
+    ColumnType.UNIT_CODE: "统计用区划代码(村及以上12位,自然村15位;文本格式)",
     ColumnType.LIST: "多个值,用顿号、逗号或分号隔开",
     ColumnType.MAPPING: "类别:数量,多项用分号隔开(如 可回收物:2;其他垃圾:3)",
     ColumnType.LON: "经度(度,小数)",
