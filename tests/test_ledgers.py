@@ -570,7 +570,7 @@ BAD_CASES: list[tuple[str, list[dict[str, Any]], list[tuple[int, str, Any, str]]
     (
         "malformed code",
         _households(村代码="3301021012"),
-        [(3, "村代码", "3301021012", "不是有效的12位统计用区划代码")],
+        [(3, "村代码", "3301021012", "不是有效的统计用区划代码(12位,自然村15位)")],
     ),
     (
         "town code where a village is wanted",
@@ -595,7 +595,7 @@ BAD_CASES: list[tuple[str, list[dict[str, Any]], list[tuple[int, str, Any, str]]
                 3,
                 "村代码",
                 "٣٣٠١٠٢١٠١٢٠٢",
-                "不是有效的12位统计用区划代码(只能用半角数字 0-9)",
+                "不是有效的统计用区划代码(12位,自然村15位)(只能用半角数字 0-9)",
             )
         ],
     ),

@@ -227,7 +227,7 @@ def _unit_code(value: Any) -> str:
     try:
         return codes.validate(text)
     except InvalidCodeError as exc:
-        msg = "不是有效的12位统计用区划代码"
+        msg = "不是有效的统计用区划代码(12位,自然村15位)"
         if not text.isascii():
             msg += "(只能用半角数字 0-9)"
         raise CellError(msg) from exc
