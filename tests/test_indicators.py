@@ -459,6 +459,23 @@ def test_garbage_rates_keep_weighed_and_estimated_tonnage_apart(any_engine: Engi
     assert table.value(COUNTY, "station_load_estimated").value is None
 
 
+def test_tonnage_figures_do_not_depend_on_the_order_they_were_added_in(any_engine: Engine) -> None:
+    """0.1 t + 0.2 t is 0.30000000000000004 in floating point, and PostgreSQL may add records in
+    any order: figures are kept to the gram, so they read 0.3 on every database."""
+    world = World(any_engine)
+    world.hierarchy()
+    world.village(V1)
+    october = (date(2026, 10, 1), date(2026, 10, 31))
+    for tonnes in (0.1, 0.2):
+        world.tonnage(
+            *october, tonnes, village=V1, category="recyclable", method="estimated", fate="recycled"
+        )
+    assert 0.1 + 0.2 != 0.3  # the float sum the figures must not show
+    table = compute(any_engine, unit_code=COUNTY, period="2026-10")
+    value = table.value(COUNTY, "recycling_rate_estimated")
+    assert (value.numerator, value.denominator, value.value) == (0.3, 0.3, 1.0)
+
+
 def test_tonnage_figures_are_not_shown_below_their_level(db: Engine) -> None:
     _garbage_county(World(db))
     town = compute(db, unit_code=TOWN, period="2026Q3")

@@ -66,6 +66,8 @@ from rural.sewage import judge_frame
 from rural.villages import rural_villages, successors_on, valid_on
 
 TITLE_RANK = {"county": 1, "city": 2, "province": 3, "nation": 4}
+# Numerators and denominators are rounded to this many decimals (tonnes: to the gram).
+FIGURE_DECIMALS = 6
 # where a code's own part sits, by level: (start, end) of the digits that must be non-zero
 _PART = {
     UnitLevel.PROVINCE: (0, 2),
@@ -696,8 +698,11 @@ def _ratios(
     n = len(measures)
     for key, definition in definitions.items():
         num_names, den_names = definition.resolve(rules.options)
+        # Kept to 1e-6 (a gram of tonnage): sums of floats differ in their last bits with the
+        # order they were added in (PostgreSQL aggregates in any order), figures must not.
         num = measures[list(num_names)].sum(axis=1, min_count=1).to_numpy(dtype=float)
         den = measures[list(den_names)].sum(axis=1, min_count=1).to_numpy(dtype=float)
+        num, den = np.round(num, FIGURE_DECIMALS), np.round(den, FIGURE_DECIMALS)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
         note = [definition.note] if definition.note else []
