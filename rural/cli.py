@@ -10,7 +10,6 @@ import getpass
 import os
 from typing import Annotated
 
-import pydantic
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -30,7 +29,7 @@ from rural.commands.indicators import indicators_command
 from rural.commands.maps import map_command
 from rural.commands.users import security_app, user_app
 from rural.db import engine_from_settings
-from rural.errors import RuralError
+from rural.errors import RuralError, SettingsError
 from rural.settings import PLACEHOLDER_SECRET, Settings, get_settings
 
 app = typer.Typer(
@@ -231,13 +230,8 @@ def db_current() -> None:
 def main() -> None:
     try:
         app()
-    except pydantic.ValidationError as exc:  # settings from the environment: say which, briefly
-        # Never the rejected values: one of them may be the secret key.
-        for error in exc.errors(include_input=False, include_url=False):
-            field = "_".join(str(part) for part in error.get("loc", ())).upper()
-            message = str(error["msg"]).removeprefix("Value error, ")
-            where = f" RURAL_{field}" if field else ""
-            print_error(err_console, f"设置有误 (settings){where}: {message}")
+    except SettingsError as exc:  # raised wherever a command first reads the settings
+        print_error(err_console, f"设置有误 (settings): {exc}")
         raise SystemExit(2) from None
 
 

@@ -96,3 +96,8 @@ class DemoDataError(RuralError):
 
 class RulesError(RuralError):
     """A rules data file that does not validate. The message names the file and the entry."""
+
+
+class SettingsError(RuralError):
+    """A setting from the environment that cannot be used. The message names the variable and
+    the reason, never the value (it may be the secret key)."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rural.errors import SettingsError
 
 DEFAULT_DATABASE_URL = "sqlite:///data/rural.db"
 PLACEHOLDER_SECRET = "changethis"  # noqa: S105 (refused outside development)
@@ -73,8 +75,23 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read from the environment on first use."""
-    return Settings()
+    """The process-wide settings, read from the environment on first use.
+
+    A value that cannot be used raises :class:`SettingsError` naming the variables and why,
+    without their values and without pydantic's error (which quotes them) attached."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = "_".join(str(part) for part in error.get("loc", ())).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"RURAL_{field}: {message}" if field else message)
+    return "; ".join(lines)
 
 
 def sqlite_path(database_url: str) -> Path | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, make_url, text
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from rural.backup import BackupError, PgDumpRequiredError, backup, pg_dump_commands
@@ -38,6 +39,23 @@ def county_db(sqlite_url: str, make_db: Callable[[str], Engine]) -> Engine:
     return engine
 
 
+def _add_pair(session: Session, n: int, householder: str | None = None) -> None:
+    """Household n of the village and its harmless toilet."""
+    household = Household(code=f"{VILLAGE}{n:06d}", village_code=VILLAGE, householder=householder)
+    session.add(household)
+    session.flush()
+    assert household.id is not None
+    session.add(
+        HouseholdToilet(
+            household_id=household.id,
+            toilet_type=ToiletType.THREE_COMPARTMENT,
+            condition=ToiletCondition.IN_USE,
+            excreta_destination=ExcretaDestination.ONSITE_TANK,
+            toilet_class=ToiletClass.HARMLESS,
+        )
+    )
+
+
 def _write_pairs(url: str, stop: threading.Event, written: list[int]) -> None:
     """Keep committing a household and its toilet in one transaction until told to stop."""
     engine = make_engine(url)
@@ -45,19 +63,7 @@ def _write_pairs(url: str, stop: threading.Event, written: list[int]) -> None:
         n = 0
         while not stop.is_set():
             with write_session(engine) as session:
-                household = Household(code=f"{VILLAGE}{n:06d}", village_code=VILLAGE)
-                session.add(household)
-                session.flush()
-                assert household.id is not None
-                session.add(
-                    HouseholdToilet(
-                        household_id=household.id,
-                        toilet_type=ToiletType.THREE_COMPARTMENT,
-                        condition=ToiletCondition.IN_USE,
-                        excreta_destination=ExcretaDestination.ONSITE_TANK,
-                        toilet_class=ToiletClass.HARMLESS,
-                    )
-                )
+                _add_pair(session, n)
             n += 1
             written.append(n)
     finally:
@@ -173,21 +179,7 @@ def test_backup_command(
     monkeypatch.setenv("RURAL_DATABASE_URL", sqlite_url)
     with write_session(county_db) as session:
         for n in range(2):
-            household = Household(
-                code=f"{VILLAGE}{n:06d}", village_code=VILLAGE, householder=f"户主{n}"
-            )
-            session.add(household)
-            session.flush()
-            assert household.id is not None
-            session.add(
-                HouseholdToilet(
-                    household_id=household.id,
-                    toilet_type=ToiletType.THREE_COMPARTMENT,
-                    condition=ToiletCondition.IN_USE,
-                    excreta_destination=ExcretaDestination.ONSITE_TANK,
-                    toilet_class=ToiletClass.HARMLESS,
-                )
-            )
+            _add_pair(session, n, householder=f"户主{n}")
     target = tmp_path / "b" / "copy.db"
     result = CliRunner().invoke(app, ["backup", str(target)])
     assert result.exit_code == 0, result.output

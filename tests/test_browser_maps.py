@@ -154,12 +154,15 @@ def _assert_clean(watch: PageWatch) -> None:
     assert watch.console_errors == []
 
 
+def _on_the_map(body: str) -> str:
+    """A page function running ``body`` with ``map``: the page's folium map (map_<hex>)."""
+    find = "window[Object.keys(window).find((k) => /^map_[0-9a-f]{32}$/.test(k))]"
+    return f"() => {{\n    const map = {find};\n{body}}}\n"
+
+
 # Opens every tooltip and popup of every feature through Leaflet's own events and returns the
 # text each shows (what a user hovering and clicking each feature would read).
-OPEN_ALL = """
-() => {
-    const name = Object.keys(window).find((k) => /^map_[0-9a-f]{32}$/.test(k));
-    const map = window[name];
+OPEN_ALL = _on_the_map("""
     const out = {tooltips: [], popups: [], links: []};
     map.eachLayer((leaf) => {
         if (!leaf.feature) { return; }
@@ -179,35 +182,26 @@ OPEN_ALL = """
     map.stop();  // end a pan some popup's autoPan started
     out.images = document.querySelectorAll("img").length;
     return out;
-}
-"""
+""")
 
 
 # True once no marker-cluster group is animating. After a zoom, Leaflet.markercluster swaps the
 # household markers in and out for about 300 ms (its _enqueue queue); a click landing in that
 # window presses one marker and releases on whatever replaced it, so no popup opens.
-POINTS_SETTLED = """
-() => {
-    const name = Object.keys(window).find((k) => /^map_[0-9a-f]{32}$/.test(k));
-    const map = window[name];
+POINTS_SETTLED = _on_the_map("""
     let busy = Boolean(map._animatingZoom || map._panAnim && map._panAnim._inProgress);
     map.eachLayer((leaf) => {
         if (leaf._topClusterLevel && (leaf._inZoomAnimation || leaf._queueTimeout)) { busy = true; }
     });
     return !busy;
-}
-"""
+""")
 
 
 # The map's centre and zoom, to see whether something moved it.
-MAP_VIEW = """
-() => {
-    const name = Object.keys(window).find((k) => /^map_[0-9a-f]{32}$/.test(k));
-    const map = window[name];
+MAP_VIEW = _on_the_map("""
     const centre = map.getCenter();
     return [centre.lat, centre.lng, map.getZoom()];
-}
-"""
+""")
 
 
 def _open_all(page: Any) -> dict[str, Any]:

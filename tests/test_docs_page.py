@@ -25,7 +25,7 @@ def test_the_page_and_only_the_listed_files_are_served(sqlite_url: str) -> None:
         assert page.status_code == 200
         assert "default-src 'self'" in page.headers["content-security-policy"]
         for name in FILES:
-            assert f'"{static_url(name)}"' in page.text or name == "favicon.png"
+            assert f'"{static_url(name)}"' in page.text
             reply = client.get(static_url(name))
             assert reply.status_code == 200, name
             assert reply.content, name
